@@ -1,0 +1,119 @@
+// Profiles: what one provider's edge sends to an origin (its ClientHello) and how
+// it judges the origin (validation and error codes per SSL mode). Loaded from
+// TOML (docs/profiles.md), validated against the linked OpenSSL at load time.
+// Plain values only: no toml++ or OpenSSL types cross this header.
+#pragma once
+
+#include "common/result.hpp"
+#include "common/tls.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace edgeshake::profiles {
+
+// Which server name the edge puts in the ClientHello.
+enum class SniPolicy {
+  request_host, // the visitor's Host (Cloudflare, Akamai, CloudFront origin domain)
+  none,         // no server_name extension (nginx proxy_pass default, ALB as reported)
+  fixed,        // a configured name (Profile::sni_name)
+};
+
+// How a mode talks to the origin.
+enum class Transport { tls, plaintext };
+
+// What a mode checks of the origin certificate.
+enum class Verify {
+  none,           // any certificate is accepted (Cloudflare Full, ALB, nginx default)
+  chain,          // chain must verify to the trust store, name not checked
+  chain_and_name, // chain + hostname (Full strict, CloudFront, AFD, Fastly default)
+};
+
+// Failure classes a mode maps to an edge error (e.g. handshake_failure -> "525").
+enum class FailureClass {
+  connection_refused,
+  connect_timeout,
+  handshake_failure,
+  handshake_timeout,
+  certificate_invalid,
+  response_timeout,
+  http_error, // TLS fine, origin answered with an error (e.g. nginx 400 for missing client cert)
+  origin_unresolvable,
+};
+
+inline constexpr FailureClass k_all_failure_classes[] = {
+    FailureClass::connection_refused,  FailureClass::connect_timeout,
+    FailureClass::handshake_failure,   FailureClass::handshake_timeout,
+    FailureClass::certificate_invalid, FailureClass::response_timeout,
+    FailureClass::http_error,          FailureClass::origin_unresolvable};
+
+struct Mode {
+  std::string name;  // "strict" (stable id, used by --mode)
+  std::string label; // "Full (strict)"
+  Transport transport = Transport::tls;
+  Verify verify = Verify::none;
+  // Extra trust anchors this mode accepts beyond the profile's trust store,
+  // by name: "cloudflare_origin_ca" (Cloudflare Origin CA, matched by issuer DN).
+  std::vector<std::string> extra_trust;
+  // Edge result per failure class; a class missing here falls back to Profile::errors.
+  std::map<FailureClass, std::string> errors;
+  bool operator==(const Mode&) const = default;
+};
+
+struct Profile {
+  std::string id;       // file stem: "cloudflare"
+  std::string name;     // "Cloudflare"
+  std::string provider; // "Cloudflare, Inc."
+  std::string description;
+  std::vector<std::string> sources; // URLs the facts come from
+  // Where the provider documents nothing, the profile says so and states its assumption.
+  std::vector<std::string> assumptions;
+  std::string path; // file it was loaded from ("<bundled>/cloudflare.toml")
+
+  // --- the ClientHello ---
+  std::vector<TlsVersion> versions;              // contiguous, ascending
+  std::vector<std::string> ciphers;              // TLS <= 1.2 suites, OpenSSL names, in order
+  std::vector<std::string> tls13_ciphersuites;   // TLS 1.3 suites, in order
+  std::vector<std::string> groups;               // supported_groups, OpenSSL names, in order
+  std::vector<std::string> signature_algorithms; // OpenSSL sigalg names; empty = OpenSSL default
+  std::vector<std::string> alpn;                 // e.g. {"h2", "http/1.1"}; empty = no ALPN
+  SniPolicy sni = SniPolicy::request_host;
+  std::string sni_name;                  // for SniPolicy::fixed
+  int security_level = 0;                // OpenSSL @SECLEVEL needed to offer the list
+  bool sends_client_certificate = false; // can be configured to (AOP, origin mTLS)
+
+  // --- how the origin is judged ---
+  std::string trust_store = "system";         // "system" (Debian ca-certificates) or a path
+  std::vector<Mode> modes;                    // at least one
+  std::string default_mode;                   // a Mode::name
+  std::map<FailureClass, std::string> errors; // default edge result per failure class
+
+  bool operator==(const Profile&) const = default;
+
+  const Mode* find_mode(std::string_view mode_name) const;
+  // Edge result for a failure in a mode: mode override, then profile default, then "error".
+  std::string error_for(const Mode& mode, FailureClass c) const;
+};
+
+std::string_view to_string(SniPolicy);
+std::string_view to_string(Transport);
+std::string_view to_string(Verify);
+std::string_view to_string(FailureClass);
+std::optional<FailureClass> parse_failure_class(std::string_view);
+
+// Parse and validate one profile from TOML text. `origin` names the source in
+// errors ("cloudflare.toml"); errors carry "origin:line:col".
+Result<Profile> parse_profile(std::string_view toml_text, std::string origin, std::string id);
+
+// Load one profile file.
+Result<Profile> load_file(const std::string& path);
+
+// The bundled profiles (profiles/providers/*.toml, compiled into the binary).
+const std::vector<Profile>& bundled();
+
+// A bundled id ("cloudflare") or a path to a .toml file.
+Result<Profile> find(std::string_view name_or_path);
+
+} // namespace edgeshake::profiles
