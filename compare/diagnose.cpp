@@ -1,0 +1,113 @@
+#include "compare/compare.hpp"
+#include "compare/rules/rule.hpp"
+
+#include <algorithm>
+
+namespace edgeshake::compare {
+
+std::string_view to_string(Severity s) {
+  switch (s) {
+  case Severity::info:
+    return "info";
+  case Severity::warning:
+    return "warning";
+  case Severity::failure:
+    return "failure";
+  }
+  return "?";
+}
+
+bool Diagnosis::ok() const {
+  return std::none_of(verdicts.begin(), verdicts.end(),
+                      [](const ModeVerdict& v) { return rules::is_failure_result(v.result); });
+}
+
+const std::vector<std::string>& finding_ids() {
+  static const std::vector<std::string> ids = [] {
+    std::vector<std::string> out;
+    for (const auto& r : rules::registry())
+      out.emplace_back(r.id);
+    out.emplace_back("none");
+    return out;
+  }();
+  return ids;
+}
+
+Diagnosis diagnose(const DiagnoseInput& input) {
+  rules::Context ctx;
+  ctx.in = &input;
+  for (const auto& m : input.cdn.modes) {
+    if (input.modes.empty() ||
+        std::find(input.modes.begin(), input.modes.end(), m.name) != input.modes.end()) {
+      ctx.modes.push_back(&m);
+    }
+  }
+  for (const auto& o : input.origins) {
+    rules::OriginView view;
+    view.target = &o;
+    for (const auto& p : input.probes) {
+      if (p.spec.label != probe_label::edge && p.spec.label != "edge_public" &&
+          p.spec.target == o.endpoint) {
+        view.probes.push_back(&p);
+      }
+    }
+    ctx.origins.push_back(std::move(view));
+  }
+  for (const auto& p : input.probes) {
+    if (p.spec.label == probe_label::edge)
+      ctx.edge = &p;
+  }
+
+  Diagnosis d;
+  for (const auto& rule : rules::registry()) {
+    if (rule.origin) {
+      for (const auto& o : ctx.origins) {
+        if (auto f = rule.origin(ctx, o, d.findings))
+          d.findings.push_back(std::move(*f));
+      }
+    } else if (rule.global) {
+      for (auto& f : rule.global(ctx, d.findings))
+        d.findings.push_back(std::move(f));
+    }
+  }
+  bool problem = std::any_of(d.findings.begin(), d.findings.end(),
+                             [](const Finding& f) { return f.severity != Severity::info; });
+  if (!problem) {
+    Finding none = rules::make_finding("none", nullptr, ctx.predict_ok());
+    none.severity = Severity::info;
+    none.summary = "no problem found: the origin accepts the CDN's handshake and certificate";
+    none.explanation = "Every origin address completed the handshake with exactly the CDN's "
+                       "ClientHello, and its certificate passes the checks of every selected "
+                       "mode.";
+    for (const auto& o : ctx.origins) {
+      if (const auto* p = o.get(probe_label::primary)) {
+        none.evidence.push_back(rules::evidence(o, *p));
+      }
+    }
+    d.findings.push_back(std::move(none));
+  }
+  std::stable_sort(d.findings.begin(), d.findings.end(), [](const Finding& a, const Finding& b) {
+    return static_cast<int>(a.severity) > static_cast<int>(b.severity);
+  });
+
+  for (std::size_t i = 0; i < ctx.modes.size(); ++i) {
+    const auto* m = ctx.modes[i];
+    ModeVerdict v{m->name, m->label,
+                  m->transport == profiles::Transport::plaintext ? "untested" : "ok", "none",
+                  m->transport == profiles::Transport::plaintext
+                      ? "plain HTTP to the origin's port 80, which edgeshake does not test"
+                      : "no problem found"};
+    for (const auto& f : d.findings) {
+      if (i < f.predicted.size() && rules::is_failure_result(f.predicted[i].result)) {
+        v.result = f.predicted[i].result;
+        v.cause = f.id;
+        v.summary = f.summary;
+        break;
+      }
+    }
+    d.verdicts.push_back(std::move(v));
+  }
+  return d;
+}
+
+} // namespace edgeshake::compare

@@ -1,0 +1,168 @@
+// Suites and groups. With a common version, the primary probe failed; the two
+// swap probes isolate the part of the ClientHello the origin cannot accept:
+//   profile_any_group  (CDN suites, every group) ok  => the groups
+//   profile_any_cipher (every suite, CDN groups) ok  => the suites
+#include "compare/rules/rule.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace edgeshake::compare::rules {
+
+namespace {
+
+struct Swap {
+  const ProbeResult* primary = nullptr;
+  const ProbeResult* any_group = nullptr;
+  const ProbeResult* any_cipher = nullptr;
+};
+
+// Preconditions shared by the rules here.
+std::optional<Swap> swap_evidence(const OriginView& o, const std::vector<Finding>& so_far) {
+  Swap s{o.get(probe_label::primary), o.get(probe_label::profile_any_group),
+         o.get(probe_label::profile_any_cipher)};
+  if (!s.primary || !s.any_group || !s.any_cipher || has_failure(so_far, o))
+    return std::nullopt;
+  using handshake::ProbeStatus;
+  if (s.primary->status != ProbeStatus::tls_alert && s.primary->status != ProbeStatus::eof &&
+      s.primary->status != ProbeStatus::reset && s.primary->status != ProbeStatus::protocol_error) {
+    return std::nullopt;
+  }
+  return s;
+}
+
+// Suites that exist only in TLS 1.2 (AEAD or SHA-2 MAC), by OpenSSL name.
+bool tls12_only(const std::string& name) {
+  return name.find("GCM") != std::string::npos || name.find("CHACHA20") != std::string::npos ||
+         name.find("CCM") != std::string::npos || name.ends_with("SHA256") ||
+         name.ends_with("SHA384");
+}
+
+std::string ciphers_line(const profiles::Profile& p) {
+  return fmt::format("{}", fmt::join(p.ciphers, ":"));
+}
+
+std::vector<Fix> cipher_fixes(const Context& ctx) {
+  std::string list = ciphers_line(ctx.cdn());
+  return {{"nginx", "ssl_ciphers " + list + ";"},
+          {"apache", "SSLCipherSuite " + list},
+          {"haproxy", "ssl-default-bind-ciphers " + list},
+          {"caddy", "Remove the custom `ciphers` list from the tls directive: Go's defaults "
+                    "include the ECDHE-AES-GCM suites CDNs offer."}};
+}
+
+} // namespace
+
+std::optional<Finding> no_group_overlap(const Context& ctx, const OriginView& o,
+                                        const std::vector<Finding>& so_far) {
+  auto s = swap_evidence(o, so_far);
+  if (!s || !handshake_ok(s->any_group) || handshake_ok(s->any_cipher))
+    return std::nullopt;
+  auto f =
+      make_finding("no_group_overlap", &o, ctx.predict_failure(FailureClass::handshake_failure));
+  f.summary = fmt::format("no common key-exchange group: origin uses {}, {} offers {}",
+                          s->any_group->group.empty() ? "another group" : s->any_group->group,
+                          ctx.cdn_name(), fmt::join(ctx.cdn().groups, ", "));
+  f.explanation = fmt::format(
+      "With {}'s own suites but every group offered, the handshake succeeds using {}; with its "
+      "groups ({}) it fails. The origin's ssl_ecdh_curve (or equivalent) allows no group the CDN "
+      "offers.",
+      ctx.cdn_name(), s->any_group->group.empty() ? "another group" : s->any_group->group,
+      fmt::join(ctx.cdn().groups, ", "));
+  f.evidence = {evidence(o, *s->primary), evidence(o, *s->any_group), evidence(o, *s->any_cipher)};
+  f.fixes = {{"nginx", "ssl_ecdh_curve X25519:prime256v1:secp384r1;"},
+             {"apache", "SSLOpenSSLConfCmd Curves X25519:prime256v1:secp384r1"},
+             {"haproxy", "ssl-default-bind-curves X25519:P-256:P-384"},
+             {"caddy", "tls {\n    curves x25519 secp256r1 secp384r1\n}"}};
+  return f;
+}
+
+std::optional<Finding> no_tls13_cipher_overlap(const Context& ctx, const OriginView& o,
+                                               const std::vector<Finding>& so_far) {
+  auto s = swap_evidence(o, so_far);
+  if (!s || !handshake_ok(s->any_cipher) || handshake_ok(s->any_group) ||
+      s->any_cipher->version != TlsVersion::tls1_3) {
+    return std::nullopt;
+  }
+  auto f = make_finding("no_tls13_cipher_overlap", &o,
+                        ctx.predict_failure(FailureClass::handshake_failure));
+  f.summary =
+      fmt::format("no common TLS 1.3 suite: origin picks {}, {} offers {}", s->any_cipher->cipher,
+                  ctx.cdn_name(), fmt::join(ctx.cdn().tls13_ciphersuites, ", "));
+  f.explanation = fmt::format(
+      "Both sides speak TLS 1.3, but the origin's TLS 1.3 suites (it chose {} when offered "
+      "everything) include none of {}'s. A TLS 1.3 server does not fall back to TLS 1.2 for "
+      "this, so the handshake fails.",
+      s->any_cipher->cipher, ctx.cdn_name());
+  f.evidence = {evidence(o, *s->primary), evidence(o, *s->any_cipher), evidence(o, *s->any_group)};
+  std::string suites = fmt::format("{}", fmt::join(ctx.cdn().tls13_ciphersuites, ":"));
+  f.fixes = {{"nginx", "ssl_conf_command Ciphersuites " + suites + ";"},
+             {"apache", "SSLCipherSuite TLSv1.3 " + suites},
+             {"haproxy", "ssl-default-bind-ciphersuites " + suites},
+             {"caddy", "Remove the custom TLS 1.3 `ciphers`: Go always enables the standard "
+                       "TLS 1.3 suites."}};
+  return f;
+}
+
+std::optional<Finding> cert_type_cipher_mismatch(const Context& ctx, const OriginView& o,
+                                                 const std::vector<Finding>& so_far) {
+  auto s = swap_evidence(o, so_far);
+  if (!s || !handshake_ok(s->any_cipher) || handshake_ok(s->any_group) ||
+      s->any_cipher->version == TlsVersion::tls1_3 || s->any_cipher->chain.empty()) {
+    return std::nullopt;
+  }
+  const auto& leaf = s->any_cipher->chain.front();
+  bool ec = leaf.key_type == "EC";
+  bool v12 = s->any_cipher->version == TlsVersion::tls1_2;
+  // Suites the CDN offers that authenticate with this key type at this version.
+  bool usable = std::any_of(ctx.cdn().ciphers.begin(), ctx.cdn().ciphers.end(), [&](const auto& c) {
+    bool ecdsa = c.find("ECDSA") != std::string::npos;
+    return ecdsa == ec && (v12 || !tls12_only(c));
+  });
+  if (usable)
+    return std::nullopt;
+  auto f = make_finding("cert_type_cipher_mismatch", &o,
+                        ctx.predict_failure(FailureClass::handshake_failure));
+  std::string version(to_string(*s->any_cipher->version));
+  f.summary = fmt::format("{} certificate, but {} offers no {} suite for {}", ec ? "ECDSA" : "RSA",
+                          ctx.cdn_name(), ec ? "ECDSA" : "RSA", version);
+  f.explanation = fmt::format(
+      "The origin's certificate has an {} key and the handshake runs at {}. Every suite {} "
+      "offers there authenticates with {} keys, so the origin has no suite it can use with its "
+      "certificate.",
+      ec ? "ECDSA" : "RSA", version, ctx.cdn_name(), ec ? "RSA" : "ECDSA");
+  f.evidence = {evidence(o, *s->primary), evidence(o, *s->any_cipher)};
+  f.fixes = {{"nginx", "# enable TLS 1.2 (where the CDN offers ECDSA suites), or add an RSA "
+                       "certificate next to the ECDSA one:\nssl_protocols TLSv1.2 TLSv1.3;\n"
+                       "ssl_certificate /etc/ssl/site-rsa.crt;\nssl_certificate_key "
+                       "/etc/ssl/site-rsa.key;"},
+             {"apache", "SSLProtocol -all +TLSv1.2 +TLSv1.3\n# or a second SSLCertificateFile "
+                        "with an RSA key"},
+             {"haproxy", "ssl-default-bind-options ssl-min-ver TLSv1.2"},
+             {"caddy", "Caddy negotiates TLS 1.2+ by default; remove a `protocols` limit."}};
+  return f;
+}
+
+std::optional<Finding> no_cipher_overlap(const Context& ctx, const OriginView& o,
+                                         const std::vector<Finding>& so_far) {
+  auto s = swap_evidence(o, so_far);
+  if (!s || !handshake_ok(s->any_cipher) || handshake_ok(s->any_group))
+    return std::nullopt;
+  auto f =
+      make_finding("no_cipher_overlap", &o, ctx.predict_failure(FailureClass::handshake_failure));
+  std::string version =
+      s->any_cipher->version ? std::string(to_string(*s->any_cipher->version)) : "?";
+  f.summary = fmt::format("no common cipher suite: origin picks {} ({}), {} offers none it accepts",
+                          s->any_cipher->cipher, version, ctx.cdn_name());
+  f.explanation = fmt::format(
+      "Offered every suite, the origin chose {} at {}; offered {}'s {} suites ({}), it refused "
+      "the handshake. The origin's cipher list and the CDN's have nothing in common.",
+      s->any_cipher->cipher, version, ctx.cdn_name(), ctx.cdn().ciphers.size(),
+      fmt::join(ctx.cdn().ciphers, ", "));
+  f.evidence = {evidence(o, *s->primary), evidence(o, *s->any_cipher), evidence(o, *s->any_group)};
+  f.fixes = cipher_fixes(ctx);
+  return f;
+}
+
+} // namespace edgeshake::compare::rules
