@@ -202,7 +202,7 @@ CONF
   } >"$run/dnsmasq.conf"
 }
 
-running() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+running() { [[ -f $1 ]] && kill -0 "$(cat "$1" 2>/dev/null)" 2>/dev/null; }
 
 start() {
   command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || die "nginx is not installed (scripts/install-deps.sh)"
