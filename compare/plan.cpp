@@ -66,6 +66,7 @@ std::vector<ProbeSpec> plan(const PlanSpec& spec) {
     e.profile = spec.browser;
     e.http = true;
     e.http_host = spec.host;
+    e.trust_store = spec.edge_trust_store;
     e.timeout = spec.timeout;
     out.push_back(std::move(e));
   }

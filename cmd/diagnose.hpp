@@ -1,0 +1,49 @@
+// `edgeshake diagnose`: resolve -> probe -> compare, on one event loop.
+#pragma once
+
+#include "common/result.hpp"
+#include "compare/compare.hpp"
+#include "resolve/resolve.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace edgeshake::cmd {
+
+struct DiagnoseOptions {
+  std::string host;                  // HOST (name or IP)
+  std::vector<std::string> origins;  // --origin (repeatable)
+  std::optional<std::string> edge;   // --edge IP[:PORT]
+  bool no_edge = false;              // --no-edge: do not resolve or probe the edge
+  std::string cdn = "auto";          // --cdn auto|NAME|FILE
+  std::string mode = "all";          // --mode NAME|all
+  std::optional<std::uint16_t> port; // --port (origin and edge default port)
+  std::optional<std::string> sni;    // --sni (model an SNI override)
+  std::vector<std::string> resolvers;
+  std::string trust_store;
+  std::string client_cert;
+  std::string client_key;
+  std::chrono::milliseconds timeout{10000};
+};
+
+struct DiagnoseReport {
+  std::string host;
+  std::optional<resolve::ResolveResult> host_resolution;
+  std::optional<resolve::CdnMatch> cdn_match; // what detection found
+  std::string cdn_note;                       // how the CDN profile was chosen
+  profiles::Profile cdn;
+  profiles::Profile browser;
+  std::vector<std::string> modes; // selected mode names
+  std::optional<Endpoint> edge;
+  std::vector<resolve::TargetsResult> origin_resolutions;
+  std::vector<compare::OriginTarget> origins;
+  std::vector<handshake::ProbeResult> probes;
+  compare::Diagnosis diagnosis;
+  std::chrono::milliseconds elapsed{0};
+};
+
+Result<DiagnoseReport> run_diagnose(const DiagnoseOptions& options);
+
+} // namespace edgeshake::cmd

@@ -1,0 +1,258 @@
+#include "cmd/report_diagnose.hpp"
+
+#include "cmd/report_probe.hpp"
+#include "cmd/report_resolve.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace edgeshake::cmd {
+
+using compare::Severity;
+using nlohmann::json;
+
+int diagnose_exit_code(const DiagnoseReport& report) {
+  return report.diagnosis.ok() ? k_exit_ok : k_exit_problem;
+}
+
+json diagnose_to_json(const DiagnoseReport& r, bool verbose) {
+  json j;
+  j["schema_version"] = 1;
+  j["command"] = "diagnose";
+  j["host"] = r.host;
+  j["ok"] = r.diagnosis.ok();
+  j["exit_code"] = diagnose_exit_code(r);
+  j["elapsed_ms"] = r.elapsed.count();
+  j["cdn"] = {{"id", r.cdn.id},
+              {"name", r.cdn.name},
+              {"how", r.cdn_note},
+              {"detection", r.cdn_match ? to_json(*r.cdn_match) : json(nullptr)}};
+  j["modes"] = r.modes;
+  json res;
+  res["host"] = r.host_resolution ? to_json(*r.host_resolution) : json(nullptr);
+  res["origins"] = json::array();
+  for (const auto& t : r.origin_resolutions)
+    res["origins"].push_back(to_json(t));
+  j["resolution"] = res;
+  j["edge"] = r.edge ? json(r.edge->to_string()) : json(nullptr);
+  j["origins"] = json::array();
+  for (const auto& o : r.origins) {
+    j["origins"].push_back(
+        {{"name", o.name}, {"address", o.endpoint.address}, {"port", o.endpoint.port}});
+  }
+  j["verdicts"] = json::array();
+  for (const auto& v : r.diagnosis.verdicts) {
+    j["verdicts"].push_back({{"mode", v.mode},
+                             {"label", v.label},
+                             {"result", v.result},
+                             {"cause", v.cause},
+                             {"summary", v.summary}});
+  }
+  j["findings"] = json::array();
+  for (const auto& f : r.diagnosis.findings) {
+    json jf = {{"id", f.id},
+               {"severity", std::string(compare::to_string(f.severity))},
+               {"target", f.target},
+               {"summary", f.summary},
+               {"explanation", f.explanation}};
+    jf["predicted"] = json::array();
+    for (const auto& m : f.predicted) {
+      jf["predicted"].push_back({{"mode", m.mode}, {"label", m.label}, {"result", m.result}});
+    }
+    jf["evidence"] = json::array();
+    for (const auto& e : f.evidence) {
+      jf["evidence"].push_back({{"probe", e.probe}, {"target", e.target}, {"what", e.what}});
+    }
+    jf["fixes"] = json::array();
+    for (const auto& x : f.fixes)
+      jf["fixes"].push_back({{"server", x.server}, {"lines", x.lines}});
+    j["findings"].push_back(std::move(jf));
+  }
+  j["probes"] = json::array();
+  for (const auto& p : r.probes)
+    j["probes"].push_back(probe_to_json(p, verbose));
+  return j;
+}
+
+namespace {
+
+std::string result_word(const Style& s, const std::string& result) {
+  if (result == "ok")
+    return s.green("ok");
+  if (result == "untested")
+    return s.dim("untested");
+  return s.red(s.bold(result));
+}
+
+std::string indent(const std::string& text, const std::string& pad) {
+  std::string out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    out += pad + line + "\n";
+  return out;
+}
+
+// One column of the edge-versus-origin table.
+std::vector<std::string> column(const handshake::ProbeResult* p, const std::string& now_text,
+                                std::chrono::sys_seconds now) {
+  (void)now_text;
+  if (!p)
+    return std::vector<std::string>(12, "-");
+  std::string handshake =
+      p->status == handshake::ProbeStatus::ok
+          ? "ok"
+          : (p->alert ? fmt::format("alert {} {}", p->alert->code, p->alert->name)
+                      : std::string(handshake::to_string(p->status)));
+  std::string version = p->version ? std::string(to_string(*p->version)) : "-";
+  const handshake::CertificateInfo* leaf = p->chain.empty() ? nullptr : &p->chain.front();
+  std::string expires = "-";
+  if (leaf) {
+    auto days = std::chrono::duration_cast<std::chrono::days>(leaf->not_after - now).count();
+    expires = fmt::format("{:%Y-%m-%d} ({} {})", leaf->not_after, std::llabs(days),
+                          days >= 0 ? "days left" : "days ago");
+  }
+  std::string sans = "-";
+  if (leaf && !(leaf->dns_names.empty() && leaf->ip_addresses.empty())) {
+    std::vector<std::string> names = leaf->dns_names;
+    names.insert(names.end(), leaf->ip_addresses.begin(), leaf->ip_addresses.end());
+    sans = fmt::format("{}", fmt::join(names, ", "));
+  }
+  std::string verify = "-";
+  if (p->verification.performed) {
+    verify = p->verification.chain_ok && p->verification.hostname_ok ? "ok"
+             : !p->verification.chain_ok                             ? p->verification.text
+                                         : "name mismatch (" + p->verification.host + ")";
+  }
+  std::string http = "-";
+  if (p->http.status == handshake::HttpStatus::ok) {
+    http = std::to_string(p->http.code);
+    for (const auto& [k, v] : p->http.headers) {
+      if (k == "server" || k == "cf-ray")
+        http += " " + k + "=" + v;
+    }
+  } else if (p->http.status != handshake::HttpStatus::not_attempted) {
+    http = std::string(handshake::to_string(p->http.status));
+  }
+  return {handshake,
+          version,
+          p->cipher.empty() ? "-" : p->cipher,
+          p->group.empty() ? "-" : p->group,
+          p->alpn.empty() ? "-" : p->alpn,
+          leaf ? leaf->subject : "-",
+          leaf ? leaf->issuer : "-",
+          sans,
+          expires,
+          p->chain.empty() ? "-" : std::to_string(p->chain.size()),
+          verify,
+          p->spec.sni ? "sent " + *p->spec.sni : "none sent",
+          http};
+}
+
+} // namespace
+
+std::string diagnose_to_text(const DiagnoseReport& r, const Style& s, bool verbose) {
+  std::string out;
+  auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  out += fmt::format("{} {}  ->  {} ({})\n", s.bold("edgeshake diagnose"), r.host, r.cdn.name,
+                     r.cdn_note);
+  if (r.edge)
+    out += fmt::format("  edge    {}\n", r.edge->to_string());
+  for (const auto& o : r.origins) {
+    out += fmt::format("  origin  {}{}\n", o.endpoint.to_string(),
+                       o.name != o.endpoint.address ? " (" + o.name + ")" : "");
+  }
+
+  out += "\n" + s.bold("Verdict") + "\n";
+  std::size_t width = 0;
+  for (const auto& v : r.diagnosis.verdicts)
+    width = std::max(width, v.label.size());
+  for (const auto& v : r.diagnosis.verdicts) {
+    std::string tail = v.result == "ok" ? "" : "  " + v.summary;
+    if (v.result == "ok" && v.cause == "none")
+      tail = "";
+    out += fmt::format("  {} {:<{}}  {}{}\n", r.cdn.name, v.label + ":", width + 1,
+                       result_word(s, v.result), tail);
+  }
+  for (const auto& p : r.probes) {
+    if (p.spec.label == compare::probe_label::edge && p.http.status == handshake::HttpStatus::ok &&
+        p.http.code >= 500) {
+      out += fmt::format("  (the edge answers visitors with HTTP {} right now)\n", p.http.code);
+    }
+  }
+
+  out += "\n" + s.bold("Findings") + "\n";
+  for (const auto& f : r.diagnosis.findings) {
+    std::string mark = f.severity == Severity::failure   ? s.red("FAIL")
+                       : f.severity == Severity::warning ? s.yellow("WARN")
+                                                         : s.green("INFO");
+    out += fmt::format("  {} {}  {}\n", mark, s.bold(f.id), f.summary);
+    std::vector<std::string> preds;
+    for (const auto& m : f.predicted)
+      preds.push_back(m.label + ": " + result_word(s, m.result));
+    if (!preds.empty())
+      out += fmt::format("       {}\n", fmt::join(preds, "   "));
+    if (f.target != "all origins")
+      out += fmt::format("       target: {}\n", f.target);
+    out += indent(f.explanation, "       ");
+    if (!f.evidence.empty()) {
+      out += "       " + s.dim("evidence:") + "\n";
+      for (const auto& e : f.evidence) {
+        out += fmt::format("         [{}] {}\n", e.probe, e.what);
+      }
+    }
+    for (const auto& x : f.fixes) {
+      if (!verbose && f.severity == Severity::info)
+        break;
+      out += fmt::format("       {}\n", s.dim("fix (" + x.server + "):"));
+      out += indent(x.lines, "         ");
+    }
+  }
+
+  // Edge versus origin(s), side by side.
+  std::vector<std::pair<std::string, std::vector<std::string>>> cols;
+  for (const auto& p : r.probes) {
+    if (p.spec.label == compare::probe_label::edge) {
+      cols.push_back({"edge (browser)", column(&p, "", now)});
+    }
+  }
+  for (const auto& o : r.origins) {
+    for (const auto& p : r.probes) {
+      if (p.spec.label == compare::probe_label::primary && p.spec.target == o.endpoint) {
+        cols.push_back(
+            {"origin " + o.endpoint.to_string() + " (" + r.cdn.id + ")", column(&p, "", now)});
+      }
+    }
+  }
+  static const char* rows[] = {"handshake", "version", "cipher", "group",   "ALPN",
+                               "subject",   "issuer",  "SANs",   "expires", "chain length",
+                               "verify",    "SNI",     "HTTP"};
+  out += "\n" + s.bold("Edge vs origin") + "\n";
+  std::vector<std::size_t> w(cols.size(), 0);
+  for (std::size_t c = 0; c < cols.size(); ++c) {
+    w[c] = std::min<std::size_t>(48, cols[c].first.size());
+    for (const auto& cell : cols[c].second)
+      w[c] = std::max(w[c], std::min<std::size_t>(48, cell.size()));
+  }
+  auto clip = [](const std::string& x) { return x.size() > 48 ? x.substr(0, 45) + "..." : x; };
+  out += fmt::format("  {:<13}", "");
+  for (std::size_t c = 0; c < cols.size(); ++c)
+    out += fmt::format("  {:<{}}", clip(cols[c].first), w[c]);
+  out += "\n";
+  for (std::size_t row = 0; row < std::size(rows); ++row) {
+    out += fmt::format("  {:<13}", rows[row]);
+    for (std::size_t c = 0; c < cols.size(); ++c) {
+      out += fmt::format("  {:<{}}", clip(cols[c].second[row]), w[c]);
+    }
+    out += "\n";
+  }
+  int probes = static_cast<int>(r.probes.size());
+  out += fmt::format("\n{}\n", s.dim(fmt::format("{} probes ({} connections) in {} ms", probes,
+                                                 probes, r.elapsed.count())));
+  return out;
+}
+
+} // namespace edgeshake::cmd
