@@ -1,0 +1,770 @@
+// The enumeration engine: remove-the-chosen-item loops over hand-built ClientHellos,
+// all on one io_context, with at most spec.max_connections connections in flight.
+//
+// Connection budget (k = chunk loops, S = what the server accepts):
+//  - per version: 2 probes (all candidates forward and reversed, concurrently) tell
+//    support, the first pick and whether the server's or the client's order decides;
+//    server order: one sequential loop (|S| - 1 more, found in the server's order);
+//    client order: the rest split round-robin into k loops run concurrently
+//    (|S| - 2 + k more), since the order carries no information then.
+//  - the same loop for TLS 1.3 groups (HRR), TLS 1.2 ECDHE groups (ServerKeyExchange)
+//    and ALPN (TLS <= 1.2 ServerHello).
+#include "handshake/enumerate/enumerate.hpp"
+
+#include "handshake/enumerate/tables.hpp"
+#include "handshake/enumerate/wire.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <deque>
+#include <exception>
+#include <memory>
+
+namespace edgeshake::handshake::enumerate {
+
+namespace {
+
+using asio::awaitable;
+using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+using Codes = std::vector<std::uint16_t>;
+
+constexpr const char* k_unknown_sni = "edgeshake-unknown-name.invalid";
+
+std::string hex4(std::uint16_t v) {
+  static const char* digits = "0123456789ABCDEF";
+  std::string s = "0x";
+  for (int shift = 12; shift >= 0; shift -= 4)
+    s += digits[(v >> shift) & 0xf];
+  return s;
+}
+
+std::string version_label(std::uint16_t wire) {
+  switch (wire) {
+  case 0x0300:
+    return "SSLv3";
+  case 0x0301:
+    return "TLSv1";
+  case 0x0302:
+    return "TLSv1.1";
+  case 0x0303:
+    return "TLSv1.2";
+  case 0x0304:
+    return "TLSv1.3";
+  default:
+    return "version " + hex4(wire);
+  }
+}
+
+std::string sha256_hex(const std::vector<std::uint8_t>& der) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(der.data(), der.size(), md, &len, EVP_sha256(), nullptr) != 1)
+    return {};
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += digits[md[i] >> 4];
+    out += digits[md[i] & 0xf];
+  }
+  return out;
+}
+
+// What one connection produced.
+struct Exchange {
+  ProbeOutcome transport = ProbeOutcome::accepted; // accepted = a response was parsed
+  ServerResponse response;
+  std::chrono::milliseconds elapsed{0};
+};
+
+// One step of a remove loop: the item the server chose, or why it chose none.
+struct Pick {
+  std::optional<std::uint16_t> chosen;
+  bool refused = false; // a clean "no" (alert, other version, no ALPN): the loop ends
+  std::string detail;
+};
+
+struct LoopResult {
+  Codes found;
+  Preference preference = Preference::unknown;
+  bool error = false;
+  std::string detail; // from the first refusal or error
+};
+
+class Engine : public std::enable_shared_from_this<Engine> {
+public:
+  Engine(asio::io_context& io, EnumerateSpec spec) : m_io(io) {
+    m_result.spec = std::move(spec);
+    if (m_result.spec.max_connections < 1)
+      m_result.spec.max_connections = 1;
+  }
+
+  awaitable<EnumerateResult> run() {
+    const auto start = Clock::now();
+    std::vector<std::function<awaitable<void>()>> tasks;
+    m_result.versions.resize(k_all_tls_versions.size());
+    for (std::size_t i = 0; i < k_all_tls_versions.size(); ++i)
+      tasks.push_back([this, i]() -> awaitable<void> {
+        m_result.versions[i] = co_await enumerate_version(k_all_tls_versions[i]);
+      });
+    tasks.push_back([this]() -> awaitable<void> { co_await groups_tls13(); });
+    tasks.push_back([this]() -> awaitable<void> { co_await groups_tls12(); });
+    tasks.push_back([this]() -> awaitable<void> { co_await alpn(); });
+    tasks.push_back([this]() -> awaitable<void> { co_await sni(); });
+    tasks.push_back([this]() -> awaitable<void> { co_await split_hello(); });
+    co_await all(std::move(tasks));
+    m_result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    classify_overall();
+    co_return m_result;
+  }
+
+private:
+  // ------------------------------------------------------------ plumbing
+
+  // Runs the tasks concurrently; returns when all have finished.
+  awaitable<void> all(std::vector<std::function<awaitable<void>()>> tasks) {
+    if (tasks.empty())
+      co_return;
+    auto remaining = std::make_shared<std::size_t>(tasks.size());
+    auto done = std::make_shared<asio::steady_timer>(m_io, Clock::time_point::max());
+    auto failure = std::make_shared<std::exception_ptr>();
+    for (auto& task : tasks)
+      asio::co_spawn(m_io, task(), [remaining, done, failure](std::exception_ptr e) {
+        if (e && !*failure)
+          *failure = e;
+        if (--*remaining == 0)
+          done->cancel();
+      });
+    std::error_code ec;
+    while (*remaining > 0)
+      co_await done->async_wait(asio::redirect_error(use_awaitable, ec));
+    if (*failure)
+      std::rethrow_exception(*failure);
+  }
+
+  awaitable<void> acquire() {
+    while (m_in_flight >= static_cast<std::size_t>(m_result.spec.max_connections)) {
+      auto t = std::make_shared<asio::steady_timer>(m_io, Clock::time_point::max());
+      m_waiters.push_back(t);
+      std::error_code ec;
+      co_await t->async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    ++m_in_flight;
+    m_result.peak_in_flight = std::max(m_result.peak_in_flight, m_in_flight);
+  }
+
+  void release() {
+    --m_in_flight;
+    if (!m_waiters.empty()) {
+      auto t = m_waiters.front();
+      m_waiters.pop_front();
+      t->cancel();
+    }
+  }
+
+  // One TCP connection: send `hello` (in two segments when split_at > 0), read
+  // until the parser says it has enough, the server closes, or the deadline.
+  awaitable<Exchange> exchange(std::vector<std::uint8_t> hello, ParseOptions options,
+                               std::size_t split_at = 0) {
+    co_await acquire();
+    struct Slot {
+      Engine* e;
+      ~Slot() { e->release(); }
+    } slot{this};
+    struct State {
+      explicit State(asio::io_context& io) : socket(io), timer(io) {}
+      asio::ip::tcp::socket socket;
+      asio::steady_timer timer;
+      bool timed_out = false;
+    };
+    auto st = std::make_shared<State>(m_io);
+    const auto start = Clock::now();
+    Exchange ex;
+    st->timer.expires_after(m_result.spec.timeout);
+    st->timer.async_wait([st](std::error_code ec) {
+      if (!ec) {
+        st->timed_out = true;
+        std::error_code ignore;
+        st->socket.close(ignore);
+      }
+    });
+    std::error_code ec;
+    const auto address = asio::ip::make_address(m_result.spec.target.address, ec);
+    if (ec) {
+      ex.transport = ProbeOutcome::network_error;
+      ex.response.detail = "bad address: " + ec.message();
+      co_return ex;
+    }
+    ++m_result.connections;
+    co_await st->socket.async_connect({address, m_result.spec.target.port},
+                                      asio::redirect_error(use_awaitable, ec));
+    auto finish = [&] {
+      st->timer.cancel();
+      std::error_code ignore;
+      st->socket.close(ignore);
+      ex.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    };
+    if (ec) {
+      ex.transport = st->timed_out                           ? ProbeOutcome::connect_timeout
+                     : ec == asio::error::connection_refused ? ProbeOutcome::refused
+                                                             : ProbeOutcome::network_error;
+      ex.response.detail = ec.message();
+      finish();
+      co_return ex;
+    }
+    st->socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    if (split_at > 0 && split_at < hello.size()) {
+      co_await asio::async_write(st->socket, asio::buffer(hello.data(), split_at),
+                                 asio::redirect_error(use_awaitable, ec));
+      if (!ec)
+        co_await asio::async_write(st->socket,
+                                   asio::buffer(hello.data() + split_at, hello.size() - split_at),
+                                   asio::redirect_error(use_awaitable, ec));
+    } else {
+      co_await asio::async_write(st->socket, asio::buffer(hello),
+                                 asio::redirect_error(use_awaitable, ec));
+    }
+    std::vector<std::uint8_t> buffer;
+    std::array<std::uint8_t, 16384> chunk{};
+    while (!ec) {
+      const auto n = co_await st->socket.async_read_some(asio::buffer(chunk),
+                                                         asio::redirect_error(use_awaitable, ec));
+      buffer.insert(buffer.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
+      if (n > 0) {
+        ex.response = parse_server_response(buffer, options);
+        if (ex.response.complete(options) || buffer.size() >= k_max_response_bytes) {
+          ex.transport = ProbeOutcome::accepted;
+          finish();
+          co_return ex;
+        }
+      }
+    }
+    // The write or a read failed: the server closed, reset, or the deadline hit.
+    ex.response = parse_server_response(buffer, options);
+    if (ex.response.complete(options) && ex.response.kind != ResponseKind::empty)
+      ex.transport = ProbeOutcome::accepted; // e.g. an alert followed by a close
+    else if (st->timed_out)
+      ex.transport = ProbeOutcome::timeout;
+    else
+      ex.transport = ProbeOutcome::closed;
+    if (ex.response.detail.empty() && ex.transport != ProbeOutcome::accepted)
+      ex.response.detail = ec.message();
+    finish();
+    co_return ex;
+  }
+
+  // Records the connection as evidence and classifies it.
+  ProbeRecord record(const std::string& purpose, const Exchange& ex, std::uint16_t want_version,
+                     const Codes* offered_suites) {
+    ProbeRecord rec;
+    rec.purpose = purpose;
+    rec.elapsed = ex.elapsed;
+    rec.response = to_string(ex.response.kind);
+    rec.detail = ex.response.detail;
+    const auto& r = ex.response;
+    if (r.alert)
+      rec.alert = alert_name(r.alert->description);
+    if (ex.transport != ProbeOutcome::accepted) {
+      rec.outcome = ex.transport;
+    } else if (r.kind == ResponseKind::alert) {
+      rec.outcome = ProbeOutcome::alert;
+    } else if (r.kind == ResponseKind::server_hello ||
+               r.kind == ResponseKind::hello_retry_request) {
+      rec.version = r.version;
+      rec.cipher_suite = r.cipher_suite;
+      rec.group =
+          r.kind == ResponseKind::server_hello && r.ecdhe_group ? r.ecdhe_group : r.key_share_group;
+      if (want_version != 0 && r.version != want_version) {
+        rec.outcome = ProbeOutcome::wrong_version;
+        rec.detail = "answered " + version_label(r.version);
+      } else if (offered_suites != nullptr &&
+                 std::find(offered_suites->begin(), offered_suites->end(), r.cipher_suite) ==
+                     offered_suites->end()) {
+        rec.outcome = ProbeOutcome::unexpected;
+        rec.detail = "chose " + hex4(r.cipher_suite) + ", which was not offered";
+      } else {
+        rec.outcome = ProbeOutcome::accepted;
+      }
+    } else {
+      rec.outcome = ProbeOutcome::unexpected;
+      if (rec.detail.empty())
+        rec.detail = rec.response;
+    }
+    m_result.probes.push_back(rec);
+    return rec;
+  }
+
+  static bool is_refusal(const ProbeRecord& rec) {
+    return rec.outcome == ProbeOutcome::alert || rec.outcome == ProbeOutcome::wrong_version;
+  }
+  static std::string refusal_text(const ProbeRecord& rec) {
+    if (rec.outcome == ProbeOutcome::alert && rec.alert)
+      return *rec.alert;
+    if (!rec.detail.empty())
+      return rec.detail;
+    return to_string(rec.outcome);
+  }
+
+  // ------------------------------------------------------------ the remove loop
+
+  using Offer = std::function<awaitable<Pick>(Codes offer, std::string purpose)>;
+
+  int chunk_count() const { return std::clamp(m_result.spec.max_connections / 2, 1, 8); }
+
+  // Finds every item of `candidates` the server accepts, and whose order decides.
+  awaitable<LoopResult> remove_loop(Codes candidates, Offer offer, std::string purpose) {
+    LoopResult out;
+    if (candidates.empty())
+      co_return out;
+    Codes reversed(candidates.rbegin(), candidates.rend());
+    Pick fwd, rev;
+    {
+      std::vector<std::function<awaitable<void>()>> two;
+      two.push_back([&]() -> awaitable<void> { fwd = co_await offer(candidates, purpose); });
+      if (candidates.size() > 1)
+        two.push_back([&]() -> awaitable<void> { rev = co_await offer(reversed, purpose); });
+      co_await all(std::move(two));
+    }
+    if (!fwd.chosen) {
+      out.error = !fwd.refused;
+      out.detail = fwd.detail;
+      co_return out;
+    }
+    auto without = [](Codes from, const Codes& drop) {
+      std::erase_if(from, [&](std::uint16_t c) {
+        return std::find(drop.begin(), drop.end(), c) != drop.end();
+      });
+      return from;
+    };
+    if (candidates.size() == 1 || !rev.chosen || rev.chosen == fwd.chosen) {
+      // The server's order (or one item): a sequential loop finds the items in it.
+      out.found.push_back(*fwd.chosen);
+      Codes rest = without(candidates, out.found);
+      while (!rest.empty()) {
+        auto p = co_await offer(rest, purpose);
+        if (!p.chosen ||
+            std::find(out.found.begin(), out.found.end(), *p.chosen) != out.found.end()) {
+          out.error = !p.refused;
+          if (!p.refused)
+            out.detail = p.detail;
+          break;
+        }
+        out.found.push_back(*p.chosen);
+        rest = without(rest, {*p.chosen});
+      }
+      out.preference = out.found.size() > 1 ? Preference::server : Preference::single;
+      if (rev.chosen && rev.chosen == fwd.chosen && out.found.size() == 1)
+        out.preference = Preference::single;
+      co_return out;
+    }
+    // Different first picks: the client's order decides. Find the rest concurrently.
+    out.preference = Preference::client;
+    Codes known = {*fwd.chosen, *rev.chosen};
+    Codes rest = without(candidates, known);
+    const auto k = std::min<std::size_t>(static_cast<std::size_t>(chunk_count()), rest.size());
+    std::vector<Codes> chunks(k);
+    for (std::size_t i = 0; i < rest.size(); ++i)
+      chunks[i % k].push_back(rest[i]);
+    std::vector<Codes> found(k);
+    std::vector<std::function<awaitable<void>()>> loops;
+    for (std::size_t c = 0; c < k; ++c)
+      loops.push_back([&, c]() -> awaitable<void> {
+        Codes mine = chunks[c];
+        while (!mine.empty()) {
+          auto p = co_await offer(mine, purpose);
+          if (!p.chosen || std::find(mine.begin(), mine.end(), *p.chosen) == mine.end()) {
+            if (!p.refused) {
+              out.error = true;
+              out.detail = p.detail;
+            }
+            break;
+          }
+          found[c].push_back(*p.chosen);
+          mine = without(mine, {*p.chosen});
+        }
+      });
+    co_await all(std::move(loops));
+    Codes all_found = known;
+    for (auto& f : found)
+      all_found.insert(all_found.end(), f.begin(), f.end());
+    // Report in the order offered (which is the order this client prefers).
+    for (auto c : candidates)
+      if (std::find(all_found.begin(), all_found.end(), c) != all_found.end())
+        out.found.push_back(c);
+    co_return out;
+  }
+
+  // ------------------------------------------------------------ hellos
+
+  ClientHelloSpec base_hello(TlsVersion v) const {
+    ClientHelloSpec h;
+    h.sni = m_result.spec.sni;
+    h.client_version = static_cast<std::uint16_t>(wire_version(v));
+    h.record_version = v == TlsVersion::ssl3 ? 0x0300 : 0x0301;
+    if (v == TlsVersion::ssl3) {
+      h.extensions = false;
+      h.sni.reset();
+    }
+    if (v == TlsVersion::tls1_3) {
+      h.client_version = 0x0303;
+      h.supported_versions = {0x0304};
+      h.key_shares = std::vector<KeyShareSpec>{}; // empty: the server answers with HRR
+      h.groups = candidate_groups(TlsVersion::tls1_3);
+    } else if (v != TlsVersion::ssl3) {
+      h.groups = candidate_groups(TlsVersion::tls1_2);
+    }
+    return h;
+  }
+
+  // ------------------------------------------------------------ the checks
+
+  awaitable<VersionResult> enumerate_version(TlsVersion v) {
+    VersionResult vr;
+    vr.version = v;
+    const auto want = static_cast<std::uint16_t>(wire_version(v));
+    const std::string purpose = std::string(to_string(v)) + " cipher suites";
+    Offer offer = [this, v, want](Codes suites, std::string purpose) -> awaitable<Pick> {
+      auto h = base_hello(v);
+      h.cipher_suites = suites;
+      auto ex = co_await exchange(build_client_hello(h), {});
+      auto rec = record(purpose, ex, want, &suites);
+      Pick p;
+      if (rec.outcome == ProbeOutcome::accepted)
+        p.chosen = rec.cipher_suite;
+      p.refused = is_refusal(rec);
+      p.detail = refusal_text(rec);
+      co_return p;
+    };
+    auto loop = co_await remove_loop(candidate_suites(v), offer, purpose);
+    vr.suites = loop.found;
+    vr.preference = loop.found.empty() ? Preference::unknown : loop.preference;
+    vr.status = !loop.found.empty() ? VersionStatus::supported
+                : loop.error        ? VersionStatus::error
+                                    : VersionStatus::not_supported;
+    vr.detail = loop.detail;
+    co_return vr;
+  }
+
+  awaitable<void> groups_tls13() {
+    auto& gr = m_result.groups_tls13;
+    gr.version = TlsVersion::tls1_3;
+    Offer offer = [this](Codes groups, std::string purpose) -> awaitable<Pick> {
+      auto h = base_hello(TlsVersion::tls1_3);
+      h.cipher_suites = candidate_suites(TlsVersion::tls1_3);
+      h.groups = groups;
+      auto ex = co_await exchange(build_client_hello(h), {});
+      auto rec = record(purpose, ex, 0x0304, nullptr);
+      Pick p;
+      if (rec.outcome == ProbeOutcome::accepted && rec.group &&
+          std::find(groups.begin(), groups.end(), *rec.group) != groups.end())
+        p.chosen = rec.group;
+      p.refused = !p.chosen && is_refusal(rec);
+      p.detail = rec.outcome == ProbeOutcome::accepted && !p.chosen
+                     ? "server selected a group that was not offered"
+                     : refusal_text(rec);
+      co_return p;
+    };
+    auto loop = co_await remove_loop(candidate_groups(TlsVersion::tls1_3), offer, "TLSv1.3 groups");
+    gr.tested = !loop.found.empty();
+    gr.groups = loop.found;
+    gr.preference = loop.found.empty() ? Preference::unknown : loop.preference;
+    gr.detail = loop.detail;
+  }
+
+  awaitable<void> groups_tls12() {
+    auto& gr = m_result.groups_tls12;
+    gr.version = TlsVersion::tls1_2;
+    Codes ecdhe;
+    for (auto c : candidate_suites(TlsVersion::tls1_2)) {
+      const auto name = find_cipher_suite(c)->iana_name;
+      if (name.starts_with("TLS_ECDHE_") && name.find("_PSK_") == std::string_view::npos)
+        ecdhe.push_back(c);
+    }
+    Offer offer = [this, ecdhe](Codes groups, std::string purpose) -> awaitable<Pick> {
+      auto h = base_hello(TlsVersion::tls1_2);
+      h.cipher_suites = ecdhe;
+      h.groups = groups;
+      ParseOptions po;
+      po.through_key_exchange = true;
+      auto ex = co_await exchange(build_client_hello(h), po);
+      auto rec = record(purpose, ex, 0x0303, &ecdhe);
+      Pick p;
+      if (rec.outcome == ProbeOutcome::accepted && ex.response.ecdhe_group &&
+          std::find(groups.begin(), groups.end(), *ex.response.ecdhe_group) != groups.end())
+        p.chosen = ex.response.ecdhe_group;
+      p.refused = !p.chosen && is_refusal(rec);
+      p.detail = rec.outcome == ProbeOutcome::accepted && !p.chosen
+                     ? "no ECDHE group in the ServerKeyExchange"
+                     : refusal_text(rec);
+      co_return p;
+    };
+    // The DHE prime size costs one more connection, in parallel with the loop.
+    std::vector<std::function<awaitable<void>()>> tasks;
+    tasks.push_back([&, offer]() -> awaitable<void> {
+      auto loop =
+          co_await remove_loop(candidate_groups(TlsVersion::tls1_2), offer, "TLSv1.2 ECDHE groups");
+      gr.tested = !loop.found.empty();
+      gr.groups = loop.found;
+      gr.preference = loop.found.empty() ? Preference::unknown : loop.preference;
+      gr.detail = loop.found.empty() ? "no ECDHE suite accepted with TLSv1.2" : loop.detail;
+    });
+    tasks.push_back([&]() -> awaitable<void> {
+      Codes dhe;
+      for (auto c : candidate_suites(TlsVersion::tls1_2)) {
+        const auto name = find_cipher_suite(c)->iana_name;
+        if (name.starts_with("TLS_DHE_") && name.find("_PSK_") == std::string_view::npos)
+          dhe.push_back(c);
+      }
+      auto h = base_hello(TlsVersion::tls1_2);
+      h.cipher_suites = dhe;
+      ParseOptions po;
+      po.through_key_exchange = true;
+      auto ex = co_await exchange(build_client_hello(h), po);
+      auto rec = record("TLSv1.2 DHE parameters", ex, 0x0303, &dhe);
+      if (rec.outcome == ProbeOutcome::accepted)
+        gr.dh_bits = ex.response.dh_bits;
+    });
+    co_await all(std::move(tasks));
+  }
+
+  awaitable<void> alpn() {
+    auto& ar = m_result.alpn;
+    const auto names = alpn_candidates();
+    Codes ids;
+    for (std::size_t i = 0; i < names.size(); ++i)
+      ids.push_back(static_cast<std::uint16_t>(i));
+    bool rejected = false;
+    Offer offer = [this, names, &rejected](Codes which, std::string purpose) -> awaitable<Pick> {
+      auto h = base_hello(TlsVersion::tls1_2);
+      h.cipher_suites = candidate_suites(TlsVersion::tls1_2);
+      for (auto i : which)
+        h.alpn.emplace_back(names[i]);
+      auto ex = co_await exchange(build_client_hello(h), {});
+      auto rec = record(purpose, ex, 0x0303, nullptr);
+      Pick p;
+      if (rec.outcome == ProbeOutcome::accepted && ex.response.alpn) {
+        for (auto i : which)
+          if (names[i] == *ex.response.alpn)
+            p.chosen = i;
+        if (!p.chosen)
+          p.detail = "server chose an ALPN protocol that was not offered";
+      } else if (rec.outcome == ProbeOutcome::accepted) {
+        p.refused = true; // no ALPN extension: nothing of what is left is supported
+        p.detail = "no ALPN in the ServerHello";
+      } else {
+        p.refused = is_refusal(rec);
+        if (rec.alert == "no_application_protocol")
+          rejected = true;
+        p.detail = refusal_text(rec);
+      }
+      co_return p;
+    };
+    auto loop = co_await remove_loop(ids, offer, "ALPN (TLSv1.2)");
+    // A refusal on the very first offer means TLS 1.2 itself failed.
+    ar.tested = !loop.found.empty() || rejected || loop.detail == "no ALPN in the ServerHello";
+    for (auto i : loop.found)
+      ar.protocols.emplace_back(names[i]);
+    ar.rejects_unknown = rejected;
+    ar.detail = ar.tested ? (loop.error ? loop.detail : std::string{})
+                          : "ALPN is encrypted in TLS 1.3; not visible without TLS 1.2 (" +
+                                loop.detail + ")";
+  }
+
+  awaitable<void> sni() {
+    std::vector<std::pair<SniCase, std::optional<std::string>>> cases = {
+        {SniCase::none, std::nullopt}, {SniCase::unknown_name, std::string(k_unknown_sni)}};
+    if (m_result.spec.sni)
+      cases.insert(cases.begin() + 1, {SniCase::right_name, m_result.spec.sni});
+    m_result.sni.resize(cases.size());
+    std::vector<std::function<awaitable<void>()>> tasks;
+    for (std::size_t i = 0; i < cases.size(); ++i)
+      tasks.push_back([this, i, c = cases[i]]() -> awaitable<void> {
+        auto h = base_hello(TlsVersion::tls1_2);
+        h.sni = c.second;
+        h.supported_versions = {0x0304, 0x0303};
+        h.key_shares = std::vector<KeyShareSpec>{};
+        h.cipher_suites = candidate_suites(TlsVersion::tls1_3);
+        for (auto s : candidate_suites(TlsVersion::tls1_2))
+          h.cipher_suites.push_back(s);
+        h.groups = candidate_groups(TlsVersion::tls1_3);
+        for (auto g : candidate_groups(TlsVersion::tls1_2))
+          if (std::find(h.groups.begin(), h.groups.end(), g) == h.groups.end())
+            h.groups.push_back(g);
+        ParseOptions po;
+        po.through_key_exchange = true;
+        auto ex = co_await exchange(build_client_hello(h), po);
+        auto rec = record("SNI " + to_string(c.first), ex, 0, nullptr);
+        SniResult s;
+        s.sni = c.first;
+        s.name_sent = c.second;
+        s.outcome = rec.outcome;
+        s.alert = rec.alert;
+        s.version = rec.version;
+        if (!ex.response.leaf_certificate.empty())
+          s.leaf_sha256 = sha256_hex(ex.response.leaf_certificate);
+        m_result.sni[i] = s;
+      });
+    co_await all(std::move(tasks));
+  }
+
+  awaitable<void> split_hello() {
+    auto& sr = m_result.split_hello;
+    auto h = base_hello(TlsVersion::tls1_2);
+    h.supported_versions = {0x0304, 0x0303};
+    h.cipher_suites = candidate_suites(TlsVersion::tls1_3);
+    for (auto s : candidate_suites(TlsVersion::tls1_2))
+      h.cipher_suites.push_back(s);
+    h.groups = {0x11EC, 29, 23, 24, 25};
+    h.key_shares = std::vector<KeyShareSpec>{{0x11EC, 1216}, {29, 32}};
+    auto bytes = build_client_hello(h);
+    sr.hello_bytes = bytes.size();
+    // First segment: what fits a typical 1500-byte MTU; the rest follows separately.
+    auto ex = co_await exchange(bytes, {}, std::min<std::size_t>(1400, bytes.size() / 2));
+    auto rec = record("split ClientHello", ex, 0, nullptr);
+    sr.tested = true;
+    sr.outcome = rec.outcome;
+    sr.alert = rec.alert;
+    sr.group = rec.group;
+  }
+
+  void classify_overall() {
+    bool any_tls = false, any_connected = false, any_not_tls = false;
+    for (const auto& p : m_result.probes) {
+      if (p.outcome == ProbeOutcome::accepted || p.outcome == ProbeOutcome::alert ||
+          p.outcome == ProbeOutcome::wrong_version)
+        any_tls = true;
+      if (p.outcome != ProbeOutcome::refused && p.outcome != ProbeOutcome::connect_timeout &&
+          p.outcome != ProbeOutcome::network_error)
+        any_connected = true;
+      if (p.response == "not_tls" || p.response == "malformed" || p.response == "sslv2")
+        any_not_tls = true;
+    }
+    if (any_tls)
+      m_result.status = EnumerateStatus::complete;
+    else if (any_connected && any_not_tls)
+      m_result.status = EnumerateStatus::not_tls;
+    else
+      m_result.status = EnumerateStatus::unreachable;
+    if (m_result.status != EnumerateStatus::complete && !m_result.probes.empty())
+      m_result.detail = m_result.probes.front().detail.empty()
+                            ? to_string(m_result.probes.front().outcome)
+                            : m_result.probes.front().detail;
+  }
+
+  asio::io_context& m_io;
+  EnumerateResult m_result;
+  std::size_t m_in_flight = 0;
+  std::deque<std::shared_ptr<asio::steady_timer>> m_waiters;
+};
+
+} // namespace
+
+void start_enumerate(asio::io_context& io, EnumerateSpec spec,
+                     std::function<void(EnumerateResult)> done) {
+  auto engine = std::make_shared<Engine>(io, std::move(spec));
+  asio::co_spawn(io, engine->run(),
+                 [engine, done = std::move(done)](std::exception_ptr e, EnumerateResult r) {
+                   if (e) {
+                     r = EnumerateResult{};
+                     r.status = EnumerateStatus::unreachable;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       r.detail = std::string("internal error: ") + ex.what();
+                     }
+                   }
+                   done(std::move(r));
+                 });
+}
+
+EnumerateResult run_enumerate(const EnumerateSpec& spec) {
+  asio::io_context io;
+  EnumerateResult out;
+  start_enumerate(io, spec, [&out](EnumerateResult r) { out = std::move(r); });
+  io.run();
+  return out;
+}
+
+std::string to_string(ProbeOutcome o) {
+  switch (o) {
+  case ProbeOutcome::accepted:
+    return "accepted";
+  case ProbeOutcome::alert:
+    return "alert";
+  case ProbeOutcome::closed:
+    return "closed";
+  case ProbeOutcome::timeout:
+    return "timeout";
+  case ProbeOutcome::refused:
+    return "refused";
+  case ProbeOutcome::connect_timeout:
+    return "connect_timeout";
+  case ProbeOutcome::network_error:
+    return "network_error";
+  case ProbeOutcome::wrong_version:
+    return "wrong_version";
+  case ProbeOutcome::unexpected:
+    return "unexpected";
+  }
+  return "?";
+}
+
+std::string to_string(Preference p) {
+  switch (p) {
+  case Preference::server:
+    return "server";
+  case Preference::client:
+    return "client";
+  case Preference::single:
+    return "single";
+  case Preference::unknown:
+    return "unknown";
+  }
+  return "?";
+}
+
+std::string to_string(VersionStatus s) {
+  switch (s) {
+  case VersionStatus::supported:
+    return "supported";
+  case VersionStatus::not_supported:
+    return "not_supported";
+  case VersionStatus::error:
+    return "error";
+  }
+  return "?";
+}
+
+std::string to_string(SniCase s) {
+  switch (s) {
+  case SniCase::none:
+    return "none";
+  case SniCase::right_name:
+    return "right_name";
+  case SniCase::unknown_name:
+    return "unknown_name";
+  }
+  return "?";
+}
+
+std::string to_string(EnumerateStatus s) {
+  switch (s) {
+  case EnumerateStatus::complete:
+    return "complete";
+  case EnumerateStatus::unreachable:
+    return "unreachable";
+  case EnumerateStatus::not_tls:
+    return "not_tls";
+  }
+  return "?";
+}
+
+} // namespace edgeshake::handshake::enumerate

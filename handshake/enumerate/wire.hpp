@@ -1,0 +1,103 @@
+// The enumerator's wire format: ClientHello bytes written by hand, and a defensive
+// parser of what a server sends back up to ServerHello / HelloRetryRequest / alert
+// (and, for TLS 1.2, up to ServerKeyExchange). Both are pure functions over bytes:
+// no sockets, no crypto library state, so tests and a fuzzer can call them directly.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace edgeshake::handshake::enumerate {
+
+struct KeyShareSpec {
+  std::uint16_t group = 0;
+  std::uint16_t size = 0; // random bytes of this length stand in for a public key
+};
+
+struct ClientHelloSpec {
+  std::uint16_t record_version = 0x0301;
+  std::uint16_t client_version = 0x0303; // legacy_version
+  std::vector<std::uint16_t> cipher_suites;
+  bool renegotiation_scsv = true; // TLS_EMPTY_RENEGOTIATION_INFO_SCSV
+  bool extensions = true;         // false: a bare SSLv3-style hello
+  std::optional<std::string> sni;
+  std::vector<std::uint16_t> groups;                   // supported_groups (and ec_point_formats)
+  std::vector<std::uint16_t> supported_versions;       // empty: extension absent
+  std::optional<std::vector<KeyShareSpec>> key_shares; // nullopt: extension absent
+  std::vector<std::string> alpn;                       // empty: extension absent
+  bool signature_algorithms = true;
+  std::uint32_t seed = 0; // random/session id/key shares; 0: fresh randomness
+};
+
+std::vector<std::uint8_t> build_client_hello(const ClientHelloSpec& spec);
+
+// Upper bound on what the reader accepts from one server before giving up.
+inline constexpr std::size_t k_max_response_bytes = 256 * 1024;
+
+enum class ResponseKind {
+  server_hello,        // a ServerHello (any version)
+  hello_retry_request, // TLS 1.3 HRR
+  alert,               // an alert before any ServerHello
+  incomplete,          // well-formed so far, more bytes needed
+  not_tls,             // plain text, e.g. an HTTP response
+  sslv2,               // an SSLv2 record
+  malformed,           // violates TLS framing or message syntax
+  too_large,           // exceeded k_max_response_bytes or a message limit
+  empty,               // no bytes at all
+};
+
+struct Alert {
+  std::uint8_t level = 0;
+  std::uint8_t description = 0;
+  bool operator==(const Alert&) const = default;
+};
+
+struct ParseOptions {
+  // Keep reading past a TLS <= 1.2 ServerHello until ServerKeyExchange or
+  // ServerHelloDone (to learn the ECDHE group and DH size, and the certificate).
+  bool through_key_exchange = false;
+};
+
+struct ServerResponse {
+  ResponseKind kind = ResponseKind::empty;
+  std::string detail; // why malformed / not_tls, human words
+  std::uint16_t record_version = 0;
+  std::uint16_t legacy_version = 0; // ServerHello.legacy_version
+  std::uint16_t version = 0;        // negotiated: supported_versions if present, else legacy
+  std::uint16_t cipher_suite = 0;
+  std::uint8_t compression = 0;
+  std::size_t session_id_length = 0;
+  std::optional<std::uint16_t> key_share_group; // SH key_share or HRR selected_group
+  std::optional<std::string> alpn;
+  bool sni_acknowledged = false;
+  bool renegotiation_info = false;
+  bool extended_master_secret = false;
+  std::vector<std::uint16_t> extensions; // extension types in the ServerHello, in order
+  // TLS <= 1.2 flight after the ServerHello (through_key_exchange):
+  bool certificate_seen = false;
+  std::size_t certificate_count = 0;
+  std::vector<std::uint8_t> leaf_certificate; // DER of the first certificate, if seen
+  std::optional<std::uint16_t> ecdhe_group;   // ServerKeyExchange named curve
+  std::optional<std::size_t> dh_bits;         // ServerKeyExchange DH prime size
+  bool server_hello_done = false;
+  std::optional<Alert> alert; // an alert (also after a ServerHello)
+  std::size_t bytes = 0;      // bytes examined
+  bool operator==(const ServerResponse&) const = default;
+
+  // True when the reader should stop: anything but `incomplete`, and for
+  // through_key_exchange a TLS <= 1.2 ServerHello only once the key exchange is seen.
+  bool complete(const ParseOptions& options = {}) const;
+};
+
+ServerResponse parse_server_response(std::span<const std::uint8_t> bytes,
+                                     const ParseOptions& options = {});
+
+// TLS alert descriptions ("handshake_failure"), "alert_<n>" when unknown.
+std::string alert_name(std::uint8_t description);
+std::string to_string(ResponseKind kind);
+
+} // namespace edgeshake::handshake::enumerate
