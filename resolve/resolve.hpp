@@ -11,6 +11,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace asio {
@@ -40,31 +42,71 @@ struct Address {
 struct ResolveResult {
   std::string name; // as asked
   ResolveStatus status = ResolveStatus::error;
-  std::string detail;                   // c-ares status text
-  std::vector<std::string> cname_chain; // aliases in order, ending at the canonical name
-  std::vector<Address> addresses;       // A then AAAA
+  std::string detail; // c-ares status text
+  // The names reached by following CNAMEs from `name`, in order, ending at the
+  // canonical name; empty when `name` has no CNAME. `name` itself is not in it.
+  std::vector<std::string> cname_chain;
+  std::vector<Address> addresses; // A then AAAA, order within a family as received
   std::chrono::milliseconds elapsed{0};
+  int timeouts = 0; // tries that timed out on the way (c-ares `timeouts`)
   bool operator==(const ResolveResult&) const = default;
+};
+
+// One address to connect to, with the name it came from (the IP itself for
+// IP literals). A name with 4 A records expands to 4 targets.
+struct Target {
+  std::string name;
+  Endpoint endpoint;
+  AddressFamily family = AddressFamily::ipv4;
+  bool operator==(const Target&) const = default;
+};
+
+// A user-written HOST[:PORT] expanded to targets.
+struct TargetsResult {
+  std::string input;                       // "origin.example:8443" as given (normalised)
+  std::optional<ResolveResult> resolution; // absent for IP literals (no DNS involved)
+  std::vector<Target> targets;             // empty when the name did not resolve
+  bool ok() const { return !targets.empty(); }
+  bool operator==(const TargetsResult&) const = default;
 };
 
 struct ResolverOptions {
   std::vector<std::string> servers; // "IP", "IP:PORT", "[v6]:PORT"; empty = system resolv.conf
-  std::chrono::milliseconds timeout{3000}; // per try
-  int tries = 2;
+  // First try; c-ares 1.18.1 doubles it after each round over all servers, so
+  // one server with tries=N waits at most timeout * (2^N - 1) in total.
+  std::chrono::milliseconds timeout{3000};
+  int tries = 2; // 1..10
 };
 
+// Checks ResolverOptions (server addresses, timeout, tries) without creating a
+// channel; the error is what Resolver::create would return (ErrorCode::usage).
+Result<void> validate(const ResolverOptions& options);
+
 // Adapts one c-ares channel to the loop (ares_bridge). Non-copyable.
+// DNS only: /etc/hosts and resolv.conf search domains are not used.
 class Resolver {
 public:
   static Result<std::unique_ptr<Resolver>> create(asio::io_context& io, ResolverOptions options);
   virtual ~Resolver() = default;
-  // A and AAAA in parallel; callback on the loop, exactly once.
+  // A and AAAA in parallel; callback on the loop, exactly once (never from
+  // inside this call). Callbacks still pending when the Resolver is destroyed
+  // are dropped, not called.
   virtual void resolve(std::string name, std::function<void(ResolveResult)> on_done) = 0;
+  // IP literal: one target, no DNS. Hostname: resolved here, one target per
+  // address. Port: target.port, else default_port. Same callback rules.
+  virtual void expand(HostPort target, std::uint16_t default_port,
+                      std::function<void(TargetsResult)> on_done) = 0;
 };
 
 // Convenience: own loop, resolve all names concurrently.
 Result<std::vector<ResolveResult>> resolve_all(const std::vector<std::string>& names,
                                                ResolverOptions options);
+// Convenience: own loop, expand all targets concurrently.
+Result<std::vector<TargetsResult>> expand_all(const std::vector<HostPort>& targets,
+                                              std::uint16_t default_port, ResolverOptions options);
+
+// The targets a resolution yields (one per address), in address order.
+std::vector<Target> targets_from(const ResolveResult& r, std::uint16_t port);
 
 std::string_view to_string(ResolveStatus);
 
@@ -84,7 +126,11 @@ class CdnDatabase {
 public:
   // The bundled data (profiles/cdn/*.toml, compiled in).
   static const CdnDatabase& bundled();
+  // One provider file (docs/resolve.md, "CDN data files"); `origin` names it in errors.
   static Result<CdnDatabase> parse(std::string_view toml_text, std::string origin);
+  // Several files: (name, content) pairs; a CDN id defined twice is an error.
+  static Result<CdnDatabase>
+  parse_files(const std::vector<std::pair<std::string_view, std::string_view>>& files);
 
   CdnDatabase();
   ~CdnDatabase();
@@ -95,7 +141,10 @@ public:
   std::optional<CdnMatch> match_name(std::string_view name) const;  // suffix
   // First match over a resolution: CNAME chain names first, then addresses.
   std::optional<CdnMatch> detect(const ResolveResult& r) const;
+  // Every match over a resolution, same order (name, chain, addresses).
+  std::vector<CdnMatch> detect_all(const ResolveResult& r) const;
   std::size_t prefix_count() const;
+  std::vector<std::string> cdn_ids() const; // sorted
 
 private:
   struct Impl;
