@@ -159,6 +159,7 @@ TEST(RawServer, ResetSendsRst) {
   RawServer server(RawMode::reset);
   int fd = connect_to(server.port());
   ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, "hello", 5), 5);
   char buf[16];
   auto n = ::read(fd, buf, sizeof buf);
   int err = errno;

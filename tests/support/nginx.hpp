@@ -50,7 +50,9 @@ struct NginxConfig {
   std::uint16_t port = 0;             // 0: a free port
   std::vector<NginxServer> servers{}; // at least one
   // http{}-level TLS settings; empty strings / vectors leave nginx's default.
-  std::vector<std::string> protocols{}; // ssl_protocols: {"TLSv1", "TLSv1.2"}
+  // ssl_protocols. Default: a modern origin. Empty: nginx 1.22's own default
+  // (TLSv1 TLSv1.1 TLSv1.2, no TLS 1.3).
+  std::vector<std::string> protocols{"TLSv1.2", "TLSv1.3"};
   std::string ciphers{};            // ssl_ciphers (add ":@SECLEVEL=0" for TLSv1/1.1 or weak keys)
   std::string tls13_ciphersuites{}; // ssl_conf_command Ciphersuites ...
   std::string ecdh_curve{};         // ssl_ecdh_curve "X25519:prime256v1"

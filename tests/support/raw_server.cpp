@@ -152,12 +152,6 @@ void RawServer::loop() {
         if (fd < 0)
           break;
         ++m_accepted;
-        if (m_mode == RawMode::reset) {
-          linger l{1, 0};
-          ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-          ::close(fd);
-          continue;
-        }
         set_nonblocking(fd);
         Conn c;
         c.fd = fd;
@@ -186,6 +180,13 @@ void RawServer::loop() {
       if (c.buffer.size() < 65536)
         c.buffer.append(buf, static_cast<std::size_t>(n));
       switch (m_mode) {
+      case RawMode::reset: {
+        linger l{1, 0};
+        ::setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        ::close(c.fd);
+        c.fd = -1;
+        break;
+      }
       case RawMode::http_reply: {
         std::string reply;
         {

@@ -4,7 +4,8 @@
 //                        400 response and closes (plain HTTP on the TLS port);
 //   RawMode::silent      accepts and never answers (handshake timeouts);
 //   RawMode::close       accepts and closes at once (FIN: eof);
-//   RawMode::reset       accepts and resets (SO_LINGER 0: RST);
+//   RawMode::reset       accepts, reads the client's first bytes, then resets
+//                        (SO_LINGER 0: RST in the middle of the handshake);
 //   RawMode::garbage     reads, answers non-TLS binary bytes, closes;
 //   RawMode::capture     records the first complete TLS record(s) a client
 //                        sends (its ClientHello), then closes.
