@@ -1,19 +1,265 @@
-// PLACEHOLDER: replaced by the real 'profiles' command.
+// `edgeshake profiles list` and `edgeshake profiles show NAME|FILE [--json]`.
 #include "cmd/command.hpp"
+#include "profiles/profiles.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace edgeshake::cmd {
 
+namespace {
+
+using json = nlohmann::ordered_json;
+using profiles::Profile;
+
+std::string join(const std::vector<std::string>& items, std::string_view sep = ", ") {
+  std::string out;
+  for (const auto& s : items) {
+    if (!out.empty())
+      out += sep;
+    out += s;
+  }
+  return out;
+}
+
+std::vector<std::string> version_names(const Profile& p) {
+  std::vector<std::string> out;
+  for (auto v : p.versions)
+    out.emplace_back(to_string(v));
+  return out;
+}
+
+std::string version_range(const Profile& p) {
+  if (p.versions.empty())
+    return "-";
+  if (p.versions.size() == 1)
+    return std::string(to_string(p.versions.front()));
+  return fmt::format("{}..{}", to_string(p.versions.front()), to_string(p.versions.back()));
+}
+
+json not_offered_json(const std::vector<profiles::NotOffered>& items) {
+  json out = json::array();
+  for (const auto& n : items)
+    out.push_back({{"name", n.name}, {"reason", n.reason}});
+  return out;
+}
+
+json errors_json(const std::map<profiles::FailureClass, std::string>& errors) {
+  json out = json::object();
+  for (auto c : profiles::k_all_failure_classes) {
+    if (auto it = errors.find(c); it != errors.end())
+      out[std::string(to_string(c))] = it->second;
+  }
+  return out;
+}
+
+json profile_json(const Profile& p) {
+  json modes = json::array();
+  for (const auto& m : p.modes) {
+    json resolved = json::object();
+    for (auto c : profiles::k_all_failure_classes)
+      resolved[std::string(to_string(c))] = p.error_for(m, c);
+    modes.push_back({{"name", m.name},
+                     {"label", m.label},
+                     {"default", m.name == p.default_mode},
+                     {"transport", to_string(m.transport)},
+                     {"verify", to_string(m.verify)},
+                     {"port", m.port},
+                     {"extra_trust", m.extra_trust},
+                     {"error_overrides", errors_json(m.errors)},
+                     {"errors", resolved}});
+  }
+  json hello = {
+      {"versions", version_names(p)},
+      {"ciphers", p.ciphers},
+      {"ciphers_not_offered", not_offered_json(p.ciphers_not_offered)},
+      {"tls13_ciphersuites", p.tls13_ciphersuites},
+      {"groups", p.groups},
+      {"key_share", p.groups.empty() ? json(nullptr) : json(p.groups.front())},
+      {"groups_not_offered", not_offered_json(p.groups_not_offered)},
+      {"signature_algorithms", p.signature_algorithms},
+      {"alpn", p.alpn},
+      {"sni", to_string(p.sni)},
+      {"sni_name", p.sni == profiles::SniPolicy::fixed ? json(p.sni_name) : json(nullptr)},
+      {"security_level", p.security_level},
+      {"sends_client_certificate", p.sends_client_certificate},
+  };
+  return {{"schema_version", 1},
+          {"id", p.id},
+          {"name", p.name},
+          {"provider", p.provider},
+          {"description", p.description},
+          {"path", p.path},
+          {"sources", p.sources},
+          {"assumptions", p.assumptions},
+          {"client_hello", hello},
+          {"validation", {{"trust_store", p.trust_store}, {"default_mode", p.default_mode}}},
+          {"errors", errors_json(p.errors)},
+          {"modes", modes}};
+}
+
+std::string mode_list(const Profile& p) {
+  std::vector<std::string> names;
+  for (const auto& m : p.modes)
+    names.push_back(m.name == p.default_mode && p.modes.size() > 1 ? m.name + "*" : m.name);
+  return join(names);
+}
+
+int run_list(bool as_json, bool no_color) {
+  const auto& all = profiles::bundled();
+  if (as_json) {
+    json list = json::array();
+    for (const auto& p : all) {
+      std::vector<std::string> modes;
+      for (const auto& m : p.modes)
+        modes.push_back(m.name);
+      list.push_back({{"id", p.id},
+                      {"name", p.name},
+                      {"provider", p.provider},
+                      {"versions", version_names(p)},
+                      {"ciphers", p.ciphers.size()},
+                      {"tls13_ciphersuites", p.tls13_ciphersuites.size()},
+                      {"modes", modes},
+                      {"default_mode", p.default_mode}});
+    }
+    json out = {{"schema_version", 1}, {"profiles", list}};
+    fmt::print("{}\n", out.dump(2));
+    return k_exit_ok;
+  }
+  auto style = Style::for_stdout(no_color);
+  fmt::print("{}\n", style.bold(fmt::format("{:<18} {:<22} {:<16} {:>7}  {}", "ID", "NAME",
+                                            "VERSIONS", "CIPHERS", "MODES")));
+  for (const auto& p : all) {
+    auto ciphers = fmt::format("{}+{}", p.ciphers.size(), p.tls13_ciphersuites.size());
+    fmt::print("{:<18} {:<22} {:<16} {:>7}  {}\n", p.id, p.name, version_range(p), ciphers,
+               mode_list(p));
+  }
+  fmt::print("{}\n", style.dim("CIPHERS = TLS <= 1.2 suites + TLS 1.3 suites; * = default mode. "
+                               "Details: edgeshake profiles show ID"));
+  return k_exit_ok;
+}
+
+void print_list(const Style& style, std::string_view label, const std::vector<std::string>& items,
+                std::string_view empty_text) {
+  if (items.empty()) {
+    fmt::print("  {:<22}{}\n", label, style.dim(empty_text));
+    return;
+  }
+  for (std::size_t i = 0; i < items.size(); ++i)
+    fmt::print("  {:<22}{:>2}. {}\n", i == 0 ? label : "", i + 1, items[i]);
+}
+
+void print_text(const Profile& p, bool no_color) {
+  auto style = Style::for_stdout(no_color);
+  fmt::print("{} {}\n", style.bold(p.id),
+             p.provider.empty() ? p.name : p.name + " (" + p.provider + ")");
+  if (!p.description.empty())
+    fmt::print("  {}\n", p.description);
+  fmt::print("  {}\n\n", style.dim("from " + p.path));
+
+  fmt::print("{}\n", style.bold("ClientHello"));
+  fmt::print("  {:<22}{}\n", "versions", join(version_names(p)));
+  print_list(style, fmt::format("ciphers ({})", p.ciphers.size()), p.ciphers, "none");
+  for (const auto& n : p.ciphers_not_offered)
+    fmt::print("  {:<22}{} {}\n", "not offered", style.yellow(n.name), style.dim("- " + n.reason));
+  print_list(style, fmt::format("TLS 1.3 suites ({})", p.tls13_ciphersuites.size()),
+             p.tls13_ciphersuites, "none");
+  fmt::print("  {:<22}{}", "groups", join(p.groups));
+  if (!p.groups.empty())
+    fmt::print(" {}", style.dim("(key share: " + p.groups.front() + ")"));
+  fmt::print("\n");
+  for (const auto& n : p.groups_not_offered)
+    fmt::print("  {:<22}{} {}\n", "not offered", style.yellow(n.name), style.dim("- " + n.reason));
+  fmt::print("  {:<22}{}\n", "signature algorithms",
+             p.signature_algorithms.empty() ? style.dim("OpenSSL default")
+                                            : join(p.signature_algorithms));
+  fmt::print("  {:<22}{}\n", "ALPN", p.alpn.empty() ? style.dim("none") : join(p.alpn));
+  std::string sni(to_string(p.sni));
+  if (p.sni == profiles::SniPolicy::fixed)
+    sni += " (" + p.sni_name + ")";
+  fmt::print("  {:<22}{}\n", "SNI", sni);
+  fmt::print("  {:<22}{}\n", "security level", p.security_level);
+  fmt::print("  {:<22}{}\n\n", "client certificate",
+             p.sends_client_certificate ? "can be sent" : "none");
+
+  fmt::print("{}\n", style.bold("Validation"));
+  fmt::print("  {:<22}{}\n", "trust store", p.trust_store);
+  for (const auto& m : p.modes) {
+    std::string what = fmt::format("{}, verify {}", to_string(m.transport), to_string(m.verify));
+    if (m.port)
+      what += fmt::format(", port {}", m.port);
+    if (!m.extra_trust.empty())
+      what += ", also trusts " + join(m.extra_trust);
+    std::string name = m.name == p.default_mode ? m.name + " (default)" : m.name;
+    fmt::print("  {:<22}{}: {}\n", name, m.label, what);
+  }
+  fmt::print("\n{}\n", style.bold("Edge result per failure"));
+  fmt::print("  {:<22}", "");
+  for (const auto& m : p.modes)
+    fmt::print("{:<16}", m.name);
+  fmt::print("\n");
+  for (auto c : profiles::k_all_failure_classes) {
+    fmt::print("  {:<22}", to_string(c));
+    for (const auto& m : p.modes)
+      fmt::print("{:<16}", p.error_for(m, c));
+    fmt::print("\n");
+  }
+
+  fmt::print("\n{}\n", style.bold("Sources"));
+  if (p.sources.empty())
+    fmt::print("  {}\n", style.dim("none given"));
+  for (const auto& s : p.sources)
+    fmt::print("  - {}\n", s);
+  fmt::print("\n{}\n", style.bold("Assumptions (where the provider documents nothing)"));
+  if (p.assumptions.empty())
+    fmt::print("  {}\n", style.dim("none"));
+  for (const auto& a : p.assumptions)
+    fmt::print("  - {}\n", a);
+}
+
+int run_show(const std::string& name, bool as_json, bool no_color) {
+  auto p = profiles::find(name);
+  if (!p)
+    return report_error(p.error());
+  if (as_json)
+    fmt::print("{}\n", profile_json(*p).dump(2));
+  else
+    print_text(*p, no_color);
+  return k_exit_ok;
+}
+
+struct ProfilesOptions {
+  bool json = false;
+  bool no_color = false;
+  std::string name;
+};
+
+} // namespace
+
 void add_profiles_command(CLI::App& app, Action& run) {
-  auto* sub = app.add_subcommand("profiles", "(not built yet)");
-  sub->callback([&run] {
-    run = [] {
-      fmt::print(stderr, "edgeshake: 'profiles' is not built yet\n");
-      return k_exit_incomplete;
-    };
-  });
+  auto* sub = app.add_subcommand("profiles", "List and show the provider profiles (ClientHello, "
+                                             "validation and error codes per SSL mode)");
+  sub->require_subcommand(1);
+  auto opts = std::make_shared<ProfilesOptions>();
+
+  auto* list = sub->add_subcommand("list", "List the bundled profiles");
+  list->add_flag("--json", opts->json, "JSON output (docs/profiles.md)");
+  list->add_flag("--no-color", opts->no_color, "No colour even on a terminal");
+  list->callback([&run, opts] { run = [opts] { return run_list(opts->json, opts->no_color); }; });
+
+  auto* show = sub->add_subcommand("show", "Show one profile: a bundled id or a .toml file");
+  show->add_option("profile", opts->name, "Bundled id (e.g. cloudflare) or a path to a .toml file")
+      ->required();
+  show->add_flag("--json", opts->json, "JSON output (docs/profiles.md)");
+  show->add_flag("--no-color", opts->no_color, "No colour even on a terminal");
+  show->callback(
+      [&run, opts] { run = [opts] { return run_show(opts->name, opts->json, opts->no_color); }; });
 }
 
 } // namespace edgeshake::cmd
