@@ -1,19 +1,218 @@
-// PLACEHOLDER: replaced by the real 'probe' command.
+// edgeshake probe HOST[:PORT]: one TCP connect + TLS handshake (+ optional
+// HTTP request) per target address, as the chosen profile's client would do
+// it. Output and exit codes: docs/probe.md.
 #include "cmd/command.hpp"
+#include "cmd/report_probe.hpp"
+#include "cmd/report_resolve.hpp"
+#include "handshake/handshake.hpp"
+#include "profiles/profiles.hpp"
+#include "resolve/resolve.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
 
 namespace edgeshake::cmd {
 
-void add_probe_command(CLI::App& app, Action& run) {
-  auto* sub = app.add_subcommand("probe", "(not built yet)");
-  sub->callback([&run] {
-    run = [] {
-      fmt::print(stderr, "edgeshake: 'probe' is not built yet\n");
+namespace {
+
+struct ProbeArgs {
+  std::string host;
+  std::string connect;
+  std::string sni;
+  bool no_sni = false;
+  std::string profile = "cloudflare";
+  std::string trust_store;
+  std::string client_cert;
+  std::string client_key;
+  bool http = false;
+  std::string timeout = "10s";
+  std::vector<std::string> resolvers;
+  bool json = false;
+  bool no_color = false;
+  bool verbose = false;
+};
+
+Result<void> readable(const std::string& path, const std::string& flag) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    return fail(ErrorCode::io, "no such file: " + path, flag);
+  return {};
+}
+
+// The SNI a probe sends: --no-sni, --sni, else the profile's policy.
+std::optional<std::string> choose_sni(const ProbeArgs& args, const HostPort& hp,
+                                      const profiles::Profile& profile) {
+  if (args.no_sni)
+    return std::nullopt;
+  if (!args.sni.empty())
+    return args.sni;
+  switch (profile.sni) {
+  case profiles::SniPolicy::request_host:
+    if (hp.is_ip)
+      return std::nullopt; // RFC 6066: no IP literals in server_name
+    return hp.host;
+  case profiles::SniPolicy::none:
+    return std::nullopt;
+  case profiles::SniPolicy::fixed:
+    return profile.sni_name;
+  }
+  return std::nullopt;
+}
+
+int run_probe(const ProbeArgs& args) {
+  auto hp = parse_host_port(args.host);
+  if (!hp)
+    return report_error(Error(ErrorCode::usage, hp.error().message, "HOST"));
+  const std::uint16_t port = hp->port.value_or(443);
+  auto timeout = parse_duration(args.timeout);
+  if (!timeout)
+    return report_error(Error(ErrorCode::usage, timeout.error().message, "--timeout"));
+  if (timeout->count() <= 0)
+    return report_error(Error(ErrorCode::usage, "must be positive", "--timeout"));
+  if (!args.connect.empty() && !ip_family(args.connect))
+    return report_error(
+        Error(ErrorCode::usage, "expects an IP address, got '" + args.connect + "'", "--connect"));
+  if (!args.sni.empty() && !is_valid_hostname(args.sni))
+    return report_error(
+        Error(ErrorCode::usage, "not a valid host name: '" + args.sni + "'", "--sni"));
+  for (const auto& [path, flag] :
+       {std::pair{args.trust_store, "--trust-store"}, std::pair{args.client_cert, "--client-cert"},
+        std::pair{args.client_key, "--client-key"}}) {
+    if (!path.empty())
+      if (auto ok = readable(path, flag); !ok)
+        return report_error(ok.error());
+  }
+  auto profile = profiles::find(args.profile);
+  if (!profile)
+    return report_error(profile.error());
+
+  // Where to connect: --connect, the IP literal, or every address of the name.
+  std::vector<Endpoint> endpoints;
+  std::optional<resolve::TargetsResult> resolution;
+  if (!args.connect.empty()) {
+    endpoints.push_back({args.connect, port});
+  } else if (hp->is_ip) {
+    endpoints.push_back({hp->host, port});
+  } else {
+    resolve::ResolverOptions options;
+    options.servers = args.resolvers;
+    auto expanded = resolve::expand_all({*hp}, port, options);
+    if (!expanded)
+      return report_error(expanded.error());
+    resolution = expanded->front();
+    if (!resolution->ok()) {
+      std::string why = resolution->resolution
+                            ? std::string(resolve::to_string(resolution->resolution->status))
+                            : "no address";
+      fmt::print(stderr, "edgeshake: {}: could not resolve ({}); use --connect IP\n", hp->host,
+                 why);
       return k_exit_incomplete;
+    }
+    for (const auto& t : resolution->targets)
+      endpoints.push_back(t.endpoint);
+  }
+
+  std::vector<handshake::ProbeSpec> specs;
+  for (const auto& ep : endpoints) {
+    handshake::ProbeSpec spec;
+    spec.label = "probe/" + ep.to_string();
+    spec.target = ep;
+    spec.host = args.sni.empty() || !hp->is_ip ? hp->host : args.sni;
+    spec.sni = choose_sni(args, *hp, *profile);
+    spec.profile = *profile;
+    if (!args.client_cert.empty())
+      spec.client_cert = handshake::ClientCertificate{args.client_cert, args.client_key};
+    spec.trust_store = args.trust_store;
+    spec.http = args.http;
+    spec.http_host = hp->host;
+    spec.timeout = *timeout;
+    specs.push_back(std::move(spec));
+  }
+  auto results = handshake::run(std::move(specs));
+
+  const profiles::Verify verify = default_verify(*profile);
+  bool all_ok = true;
+  bool could_not_run = false;
+  for (const auto& r : results) {
+    all_ok = all_ok && probe_verdict(r, verify) == "ok";
+    could_not_run = could_not_run || r.status == handshake::ProbeStatus::client_error;
+  }
+  const int code = could_not_run ? k_exit_incomplete : all_ok ? k_exit_ok : k_exit_problem;
+
+  if (args.json) {
+    nlohmann::json probes = nlohmann::json::array();
+    for (const auto& r : results) {
+      auto j = to_json(r, args.verbose);
+      j["verdict"] = probe_verdict(r, verify);
+      probes.push_back(std::move(j));
+    }
+    nlohmann::json out = {
+        {"schema_version", 1},
+        {"command", "probe"},
+        {"input", args.host},
+        {"profile",
+         {{"id", profile->id},
+          {"name", profile->name},
+          {"mode", profile->default_mode},
+          {"verify", profiles::to_string(verify)}}},
+        {"resolution", resolution ? to_json(*resolution) : nlohmann::json(nullptr)},
+        {"verdict", could_not_run ? "could_not_run"
+                    : all_ok      ? "ok"
+                                  : "failed"},
+        {"exit_code", code},
+        {"probes", std::move(probes)},
     };
-  });
+    fmt::print("{}\n", out.dump(2));
+  } else {
+    Style style = Style::for_stdout(args.no_color);
+    std::string text;
+    if (resolution)
+      text += targets_text(*resolution, style);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (i > 0 || resolution)
+        text += "\n";
+      text += probe_text(results[i], style, args.verbose, verify);
+    }
+    fmt::print("{}", text);
+  }
+  return code;
+}
+
+} // namespace
+
+void add_probe_command(CLI::App& app, Action& run) {
+  auto args = std::make_shared<ProbeArgs>();
+  auto* sub = app.add_subcommand(
+      "probe",
+      "One TLS handshake (per address) as a CDN edge's client would do it (docs/probe.md)");
+  sub->add_option("host", args->host, "HOST[:PORT] (a name or an IP; port 443 by default)")
+      ->required();
+  sub->add_option("--connect", args->connect, "Connect to this IP instead of resolving HOST");
+  auto* sni =
+      sub->add_option("--sni", args->sni, "Send this server_name (default: profile's policy)");
+  auto* no_sni = sub->add_flag("--no-sni", args->no_sni, "Send no server_name extension");
+  sni->excludes(no_sni);
+  sub->add_option("--profile", args->profile, "Bundled profile id or a .toml file")
+      ->capture_default_str();
+  sub->add_option("--trust-store", args->trust_store,
+                  "PEM file (or directory) to verify the chain against (default: profile's)");
+  auto* cert = sub->add_option("--client-cert", args->client_cert, "Client certificate (PEM)");
+  auto* key = sub->add_option("--client-key", args->client_key, "Client private key (PEM)");
+  cert->needs(key);
+  key->needs(cert);
+  sub->add_flag("--http", args->http, "Send one GET / after the handshake");
+  sub->add_option("--timeout", args->timeout, "Whole-probe timeout (5s, 500ms...)")
+      ->capture_default_str();
+  sub->add_option("--resolver", args->resolvers, "DNS server IP[:PORT] for HOST (repeatable)");
+  sub->add_flag("--json", args->json, "JSON output (docs/probe.md)");
+  sub->add_flag("--no-color", args->no_color, "No ANSI colours");
+  sub->add_flag("--verbose", args->verbose, "Also the OpenSSL error queue and the HTTP body");
+  sub->callback([&run, args] { run = [args] { return run_probe(*args); }; });
 }
 
 } // namespace edgeshake::cmd

@@ -1,1 +1,278 @@
-// placeholder: written by the owner of this renderer
+// ProbeResult -> text (fmt) and -> JSON (nlohmann::json). docs/probe.md
+// documents the JSON; keep the two in step.
+#include "cmd/report_probe.hpp"
+
+#include <fmt/core.h>
+
+#include <chrono>
+
+namespace edgeshake::cmd {
+
+using nlohmann::json;
+
+std::string iso8601(handshake::SysSeconds t) {
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<seconds> hms{t - day};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                     hms.hours().count(), hms.minutes().count(), hms.seconds().count());
+}
+
+json to_json(const handshake::CertificateInfo& c) {
+  return {{"subject", c.subject},
+          {"issuer", c.issuer},
+          {"dns_names", c.dns_names},
+          {"ip_addresses", c.ip_addresses},
+          {"not_before", iso8601(c.not_before)},
+          {"not_after", iso8601(c.not_after)},
+          {"key_type", c.key_type},
+          {"key_bits", c.key_bits},
+          {"curve", c.curve.empty() ? json(nullptr) : json(c.curve)},
+          {"signature_algorithm", c.signature_algorithm},
+          {"sha256", c.sha256},
+          {"serial", c.serial},
+          {"is_ca", c.is_ca},
+          {"self_issued", c.self_issued}};
+}
+
+namespace {
+
+json optional_ms(const std::optional<std::chrono::milliseconds>& ms) {
+  return ms ? json(ms->count()) : json(nullptr);
+}
+
+json nullable(const std::string& s) {
+  return s.empty() ? json(nullptr) : json(s);
+}
+
+} // namespace
+
+profiles::Verify default_verify(const profiles::Profile& p) {
+  for (const auto& m : p.modes)
+    if (m.name == p.default_mode)
+      return m.verify;
+  return profiles::Verify::none;
+}
+
+std::string_view probe_verdict(const handshake::ProbeResult& r, profiles::Verify verify) {
+  if (r.status != handshake::ProbeStatus::ok)
+    return "handshake_failed";
+  const auto& v = r.verification;
+  if (verify == profiles::Verify::chain && !v.chain_ok)
+    return "verification_failed";
+  if (verify == profiles::Verify::chain_and_name && !(v.chain_ok && v.hostname_ok))
+    return "verification_failed";
+  return "ok";
+}
+
+json to_json(const handshake::ProbeResult& r, bool verbose) {
+  const auto& s = r.spec;
+  json alert = nullptr;
+  if (r.alert) {
+    alert = {{"received", r.alert->received},
+             {"level", r.alert->level == 1 ? "warning" : "fatal"},
+             {"code", r.alert->code},
+             {"name", r.alert->name}};
+  }
+  json chain = json::array();
+  for (const auto& c : r.chain)
+    chain.push_back(to_json(c));
+  json headers = json::object();
+  for (const auto& [name, value] : r.http.headers)
+    headers[name] = value;
+  json http = {{"status", handshake::to_string(r.http.status)},
+               {"code", r.http.code ? json(r.http.code) : json(nullptr)},
+               {"status_line", nullable(r.http.status_line)},
+               {"headers", std::move(headers)},
+               {"date", r.http.date ? json(iso8601(*r.http.date)) : json(nullptr)}};
+  if (verbose)
+    http["body_excerpt"] = r.http.body_excerpt;
+  const auto& v = r.verification;
+  json out = {
+      {"label", s.label},
+      {"target", {{"address", s.target.address}, {"port", s.target.port}}},
+      {"host", nullable(s.host)},
+      {"sni", s.sni ? json(*s.sni) : json(nullptr)},
+      {"profile", s.profile.id},
+      {"status", handshake::to_string(r.status)},
+      {"phase", handshake::to_string(r.phase)},
+      {"reason", r.reason},
+      {"alert", std::move(alert)},
+      {"first_bytes", nullable(r.first_bytes)},
+      {"tls",
+       {{"version", r.version ? json(to_string(*r.version)) : json(nullptr)},
+        {"cipher", nullable(r.cipher)},
+        {"cipher_iana", nullable(r.cipher_iana)},
+        {"group", nullable(r.group)},
+        {"alpn", nullable(r.alpn)},
+        {"sni_sent", r.sni_sent},
+        {"session_reused", r.session_reused},
+        {"ocsp_stapled", r.ocsp_stapled}}},
+      {"client_certificate",
+       {{"requested", r.client_cert_requested},
+        {"ca_names", r.client_ca_names},
+        {"sent", r.client_cert_sent}}},
+      {"chain", std::move(chain)},
+      {"verification",
+       {{"performed", v.performed},
+        {"chain_ok", v.chain_ok},
+        {"hostname_ok", v.hostname_ok},
+        {"code", v.code},
+        {"text", v.text},
+        {"depth", v.depth},
+        {"host", nullable(v.host)},
+        {"trust_store", v.trust_store}}},
+      {"http", std::move(http)},
+      {"timings_ms",
+       {{"connect", optional_ms(r.timings.connect)},
+        {"handshake", optional_ms(r.timings.handshake)},
+        {"first_byte", optional_ms(r.timings.first_byte)},
+        {"total", r.timings.total.count()}}},
+  };
+  if (verbose)
+    out["error_queue"] = r.error_queue;
+  return out;
+}
+
+namespace {
+
+std::string line(std::string_view label, std::string_view value) {
+  return fmt::format("{:<9}{}\n", label, value);
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty())
+      out += sep;
+    out += i;
+  }
+  return out;
+}
+
+std::string relative_days(handshake::SysSeconds t) {
+  using namespace std::chrono;
+  const auto now = floor<seconds>(system_clock::now());
+  const auto d = duration_cast<hours>(t - now).count() / 24;
+  if (t < now)
+    return fmt::format("expired {} days ago", -d);
+  return fmt::format("{} days left", d);
+}
+
+} // namespace
+
+std::string chain_text(const std::vector<handshake::CertificateInfo>& chain, const Style& style) {
+  if (chain.empty())
+    return line("chain", style.dim("(none received)"));
+  std::string out;
+  const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    const auto& c = chain[i];
+    out += line(i == 0 ? "chain" : "", fmt::format("{} {}", i, style.bold(c.subject)));
+    const std::string pad(11, ' ');
+    out += fmt::format("{}issuer  {}{}\n", pad, c.issuer, c.self_issued ? " (self-issued)" : "");
+    const bool valid_now = c.not_before <= now && now <= c.not_after;
+    std::string validity =
+        fmt::format("{} .. {} ({})", iso8601(c.not_before), iso8601(c.not_after),
+                    c.not_before > now ? "not yet valid" : relative_days(c.not_after));
+    out += fmt::format("{}valid   {}\n", pad, valid_now ? validity : style.red(validity));
+    std::string key = fmt::format("{} {}", c.key_type, c.key_bits);
+    if (!c.curve.empty())
+      key += " " + c.curve;
+    out +=
+        fmt::format("{}key     {}, {}{}\n", pad, key, c.signature_algorithm, c.is_ca ? ", CA" : "");
+    std::vector<std::string> sans = c.dns_names;
+    sans.insert(sans.end(), c.ip_addresses.begin(), c.ip_addresses.end());
+    if (!sans.empty())
+      out += fmt::format("{}names   {}\n", pad, join(sans, ", "));
+    out += fmt::format("{}sha256  {}\n", pad, style.dim(c.sha256));
+  }
+  return out;
+}
+
+std::string probe_text(const handshake::ProbeResult& r, const Style& style, bool verbose,
+                       profiles::Verify verify) {
+  const bool verification_required = verify != profiles::Verify::none;
+  using handshake::ProbeStatus;
+  const auto& s = r.spec;
+  std::string out;
+  std::string target = s.target.to_string();
+  if (!s.host.empty() && s.host != s.target.address)
+    target = s.host + " -> " + target;
+  out += line("probe", fmt::format("{}  (profile {}, SNI {})", style.bold(target), s.profile.id,
+                                   s.sni ? *s.sni : std::string("none")));
+  std::string timings;
+  if (r.timings.connect)
+    timings += fmt::format("connect {} ms", r.timings.connect->count());
+  if (r.timings.handshake)
+    timings += fmt::format(", handshake {} ms", r.timings.handshake->count());
+  if (r.timings.first_byte)
+    timings += fmt::format(", first byte {} ms", r.timings.first_byte->count());
+  if (timings.empty())
+    timings = fmt::format("{} ms", r.timings.total.count());
+  const bool ok = r.status == ProbeStatus::ok;
+  std::string status(handshake::to_string(r.status));
+  out += line("status", fmt::format("{}{}  ({})", ok ? style.green(status) : style.red(status),
+                                    ok ? "" : ": " + r.reason, timings));
+  if (!r.first_bytes.empty())
+    out += line("reply", fmt::format("\"{}\"", r.first_bytes));
+  if (r.version) {
+    std::string tls = fmt::format("{}  {}", to_string(*r.version), r.cipher);
+    if (!r.cipher_iana.empty() && r.cipher_iana != r.cipher)
+      tls += fmt::format(" ({})", r.cipher_iana);
+    if (!r.group.empty())
+      tls += "  group " + r.group;
+    tls += "  alpn " + (r.alpn.empty() ? std::string("none") : r.alpn);
+    if (r.ocsp_stapled)
+      tls += "  OCSP stapled";
+    out += line("tls", tls);
+  }
+  if (r.client_cert_requested) {
+    out += line("client", fmt::format("certificate requested{}{}",
+                                      r.client_cert_sent ? ", sent" : ", none sent",
+                                      r.client_ca_names.empty() ? "" : "; accepted CAs:"));
+    for (const auto& ca : r.client_ca_names)
+      out += line("", "  " + ca);
+  }
+  if (!r.chain.empty() || ok)
+    out += chain_text(r.chain, style);
+  const auto& v = r.verification;
+  if (v.performed) {
+    std::string chain_part =
+        v.chain_ok
+            ? style.green("chain ok")
+            : style.red(fmt::format("chain: {} (code {}, depth {})", v.text, v.code, v.depth));
+    std::string name_part;
+    if (!v.host.empty())
+      name_part = v.hostname_ok ? style.green("name " + v.host + " matches")
+                                : style.red("name " + v.host + " does not match");
+    out +=
+        line("verify",
+             fmt::format("{}{}{}  [trust {}]{}", chain_part, name_part.empty() ? "" : ", ",
+                         name_part, v.trust_store,
+                         verification_required ? "" : style.dim(" (not required by this mode)")));
+  }
+  if (r.http.status != handshake::HttpStatus::not_attempted) {
+    std::string http = r.http.status_line.empty() ? std::string(handshake::to_string(r.http.status))
+                                                  : r.http.status_line;
+    for (const auto& [name, value] : r.http.headers) {
+      if (name == "server" || name == "cf-ray" || name == "location")
+        http += fmt::format("  {}: {}", name, value);
+    }
+    out += line("http", http);
+    if (verbose && !r.http.body_excerpt.empty())
+      out += line("", style.dim(r.http.body_excerpt.substr(0, 200)));
+  }
+  if (verbose) {
+    for (const auto& e : r.error_queue)
+      out += line("openssl", style.dim(e));
+  }
+  std::string_view verdict = probe_verdict(r, verify);
+  out += line("verdict", verdict == "ok" ? style.green(std::string(verdict))
+                                         : style.red(std::string(verdict)));
+  return out;
+}
+
+} // namespace edgeshake::cmd
