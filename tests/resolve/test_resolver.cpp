@@ -13,6 +13,11 @@
 #include <memory>
 
 namespace edgeshake::resolve {
+
+void PrintTo(ResolveStatus s, std::ostream* os) {
+  *os << to_string(s);
+}
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -36,10 +41,20 @@ shop.example.test.cdn.cloudflare.net  A  104.16.1.1
 # CNAME to a CloudFront distribution name (suffix only, loopback address)
 cf.example.test         CNAME  d1234abcd.cloudfront.net
 d1234abcd.cloudfront.net  A    127.0.0.40
+# A CNAME whose target does not exist
+dangling.example.test   CNAME  gone.example.test
 # Not CloudFront: the suffix must match on a label boundary
 evil.example.test       CNAME  www.evilcloudfront.net
 www.evilcloudfront.net  A      127.0.0.41
 )";
+
+// 60 A records: the UDP answer is truncated (> 512 bytes) and c-ares retries over TCP.
+std::string big_zone() {
+  std::string z;
+  for (int i = 1; i <= 60; ++i)
+    z += "big.example.test A 127.0.1." + std::to_string(i) + "\n";
+  return z;
+}
 
 enum class Family { v4, v6 };
 
@@ -57,7 +72,7 @@ protected:
     DnsmasqOptions opts;
     opts.ipv6 = s_ipv6;
     opts.ttl = 123;
-    s_dns = std::make_unique<Dnsmasq>(k_zone, opts);
+    s_dns = std::make_unique<Dnsmasq>(std::string(k_zone) + big_zone(), opts);
   }
   static void TearDownTestSuite() { s_dns.reset(); }
 
@@ -200,6 +215,26 @@ TEST_P(ResolverTest, NxdomainIsDistinctFromNoData) {
   EXPECT_FALSE(t->at(0).ok());
   ASSERT_TRUE(t->at(0).resolution);
   EXPECT_EQ(t->at(0).resolution->status, ResolveStatus::nxdomain);
+}
+
+TEST_P(ResolverTest, TruncatedUdpAnswerIsRetriedOverTcp) {
+  auto r = resolve("big.example.test");
+  ASSERT_EQ(r.status, ResolveStatus::ok) << r.detail;
+  EXPECT_EQ(r.addresses.size(), 60u);
+  EXPECT_EQ(r.timeouts, 0);
+  // c-ares 1.18.1 sends no EDNS, so the UDP answer holds 29 records with TC set
+  // (checked with dig +noedns); all 60 arriving proves the TCP retry worked.
+}
+
+TEST_P(ResolverTest, DanglingCnameIsNoData) {
+  // dnsmasq answers NOERROR with only the CNAME (an authoritative server would
+  // usually say NXDOMAIN); c-ares reports ARES_ENODATA and no addrinfo.
+  auto r = resolve("dangling.example.test");
+  EXPECT_EQ(r.status, ResolveStatus::no_data) << r.detail;
+  EXPECT_TRUE(r.addresses.empty());
+  // Known limitation (docs/resolve.md): c-ares 1.18.1 hands ares_getaddrinfo's
+  // callback no addrinfo on failure, so the CNAME chain of a failed name is lost.
+  EXPECT_TRUE(r.cname_chain.empty());
 }
 
 TEST_P(ResolverTest, RefusedWhenServerHasNoDataForTheZone) {
