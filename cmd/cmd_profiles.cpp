@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,8 +64,10 @@ json profile_json(const Profile& p) {
   json modes = json::array();
   for (const auto& m : p.modes) {
     json resolved = json::object();
-    for (auto c : profiles::k_all_failure_classes)
-      resolved[std::string(to_string(c))] = p.error_for(m, c);
+    for (auto c : profiles::k_all_failure_classes) {
+      resolved[std::string(to_string(c))] =
+          profiles::can_fail_with(m, c) ? json(p.error_for(m, c)) : json(nullptr);
+    }
     modes.push_back({{"name", m.name},
                      {"label", m.label},
                      {"default", m.name == p.default_mode},
@@ -133,12 +136,18 @@ int run_list(bool as_json, bool no_color) {
     return k_exit_ok;
   }
   auto style = Style::for_stdout(no_color);
-  fmt::print("{}\n", style.bold(fmt::format("{:<18} {:<22} {:<16} {:>7}  {}", "ID", "NAME",
-                                            "VERSIONS", "CIPHERS", "MODES")));
+  std::size_t id_w = 2, name_w = 4, ver_w = 8;
+  for (const auto& p : all) {
+    id_w = std::max(id_w, p.id.size());
+    name_w = std::max(name_w, p.name.size());
+    ver_w = std::max(ver_w, version_range(p).size());
+  }
+  fmt::print("{}\n", style.bold(fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>7}  {}", "ID", id_w, "NAME",
+                                            name_w, "VERSIONS", ver_w, "CIPHERS", "MODES")));
   for (const auto& p : all) {
     auto ciphers = fmt::format("{}+{}", p.ciphers.size(), p.tls13_ciphersuites.size());
-    fmt::print("{:<18} {:<22} {:<16} {:>7}  {}\n", p.id, p.name, version_range(p), ciphers,
-               mode_list(p));
+    fmt::print("{:<{}}  {:<{}}  {:<{}}  {:>7}  {}\n", p.id, id_w, p.name, name_w, version_range(p),
+               ver_w, ciphers, mode_list(p));
   }
   fmt::print("{}\n", style.dim("CIPHERS = TLS <= 1.2 suites + TLS 1.3 suites; * = default mode. "
                                "Details: edgeshake profiles show ID"));
@@ -199,7 +208,7 @@ void print_text(const Profile& p, bool no_color) {
     std::string name = m.name == p.default_mode ? m.name + " (default)" : m.name;
     fmt::print("  {:<22}{}: {}\n", name, m.label, what);
   }
-  fmt::print("\n{}\n", style.bold("Edge result per failure"));
+  fmt::print("\n{}\n", style.bold("Edge result per failure ('-': cannot happen in that mode)"));
   fmt::print("  {:<22}", "");
   for (const auto& m : p.modes)
     fmt::print("{:<16}", m.name);
@@ -207,7 +216,7 @@ void print_text(const Profile& p, bool no_color) {
   for (auto c : profiles::k_all_failure_classes) {
     fmt::print("  {:<22}", to_string(c));
     for (const auto& m : p.modes)
-      fmt::print("{:<16}", p.error_for(m, c));
+      fmt::print("{:<16}", profiles::can_fail_with(m, c) ? p.error_for(m, c) : "-");
     fmt::print("\n");
   }
 

@@ -19,6 +19,18 @@ std::string Profile::error_for(const Mode& mode, FailureClass c) const {
   return "error";
 }
 
+bool can_fail_with(const Mode& mode, FailureClass c) {
+  switch (c) {
+  case FailureClass::handshake_failure:
+  case FailureClass::handshake_timeout:
+    return mode.transport == Transport::tls;
+  case FailureClass::certificate_invalid:
+    return mode.transport == Transport::tls && mode.verify != Verify::none;
+  default:
+    return true;
+  }
+}
+
 std::string_view to_string(SniPolicy p) {
   switch (p) {
   case SniPolicy::request_host:

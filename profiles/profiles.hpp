@@ -118,6 +118,10 @@ struct Profile {
   std::string error_for(const Mode& mode, FailureClass c) const;
 };
 
+// Whether a failure class can happen in a mode at all: a plaintext mode has no
+// handshake, and a mode with verify = none never rejects a certificate.
+bool can_fail_with(const Mode& mode, FailureClass c);
+
 std::string_view to_string(SniPolicy);
 std::string_view to_string(Transport);
 std::string_view to_string(Verify);

@@ -76,6 +76,11 @@ TEST(ProfilesCommand, ShowCloudflareJsonHasEverything) {
   EXPECT_EQ(strict["extra_trust"], json::array({"cloudflare_origin_ca"}));
   EXPECT_EQ(strict["errors"]["certificate_invalid"], "526");
   EXPECT_EQ(strict["errors"]["handshake_failure"], "525");
+  // Full never checks the certificate, Flexible has no handshake: null = cannot happen.
+  EXPECT_TRUE(j["modes"][1]["errors"]["certificate_invalid"].is_null());
+  EXPECT_EQ(j["modes"][1]["errors"]["handshake_failure"], "525");
+  EXPECT_TRUE(j["modes"][0]["errors"]["handshake_failure"].is_null());
+  EXPECT_EQ(j["modes"][0]["errors"]["connection_refused"], "521");
   EXPECT_EQ(j["modes"][0]["transport"], "plaintext");
   EXPECT_EQ(j["modes"][0]["port"], 80);
 }
@@ -114,7 +119,11 @@ TEST(ProfilesCommand, BrokenProfileExits2WithPosition) {
   TempDir tmp("es-profiles-cli");
   auto path = (tmp.path() / "broken.toml").string();
   write_file(path, "name = \"Broken\"\n[client_hello]\nversions = [\"TLSv1.2\"]\n"
-                   "ciphers = [\"AES128-SHA\", \"NOPE\"]\ngroups = [\"P-256\"]\n");
+                   "ciphers = [\"AES128-SHA\", \"NOPE\"]\ngroups = [\"P-256\"]\n"
+                   "[errors]\nconnection_refused = \"x\"\nconnect_timeout = \"x\"\n"
+                   "handshake_failure = \"x\"\nhandshake_timeout = \"x\"\n"
+                   "certificate_invalid = \"x\"\nresponse_timeout = \"x\"\nhttp_error = \"x\"\n"
+                   "origin_unresolvable = \"x\"\n[[modes]]\nname = \"only\"\nverify = \"none\"\n");
   auto r = run_command({EDGESHAKE_BINARY, "profiles", "show", path});
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_EQ(r.output, "edgeshake: " + path + ":4:26: unknown TLS 1.2 cipher 'NOPE'\n");

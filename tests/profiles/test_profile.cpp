@@ -44,5 +44,21 @@ TEST(ProfileVocabulary, ErrorForPrefersModeThenProfileThenError) {
   EXPECT_EQ(p.error_for(*p.find_mode("full"), FailureClass::certificate_invalid), "error");
 }
 
+TEST(ProfileVocabulary, CanFailWithFollowsTransportAndVerify) {
+  Mode plaintext;
+  plaintext.transport = Transport::plaintext;
+  Mode full;
+  full.verify = Verify::none;
+  Mode strict;
+  strict.verify = Verify::chain_and_name;
+  for (auto c : k_all_failure_classes) {
+    bool tls_only = c == FailureClass::handshake_failure || c == FailureClass::handshake_timeout ||
+                    c == FailureClass::certificate_invalid;
+    EXPECT_EQ(can_fail_with(plaintext, c), !tls_only) << to_string(c);
+    EXPECT_EQ(can_fail_with(full, c), c != FailureClass::certificate_invalid) << to_string(c);
+    EXPECT_TRUE(can_fail_with(strict, c)) << to_string(c);
+  }
+}
+
 } // namespace
 } // namespace edgeshake::profiles
