@@ -1,0 +1,204 @@
+// classify() and the HTTP parser are pure: rows of observations in, statuses
+// out, no network. (The same statuses are produced by real servers in
+// test_probe.cpp; these rows pin the precedence rules.)
+#include "handshake/detail.hpp"
+
+#include <gtest/gtest.h>
+#include <openssl/err.h>
+#include <openssl/sslerr.h>
+
+#include <cerrno>
+
+namespace edgeshake::handshake::detail {
+namespace {
+
+unsigned long ssl_reason(int reason) {
+  return ERR_PACK(ERR_LIB_SSL, 0, reason);
+}
+
+Observation connected() {
+  Observation o;
+  o.connected = true;
+  return o;
+}
+
+Alert alert(bool received, int code) {
+  return Alert{received, 2, code, std::string(alert_name(code))};
+}
+
+struct ClassifyRow {
+  const char* name;
+  Observation obs;
+  ProbeStatus status;
+  ProbePhase phase;
+};
+
+std::vector<ClassifyRow> classify_rows() {
+  std::vector<ClassifyRow> rows;
+  {
+    Observation o;
+    o.connect_errno = ECONNREFUSED;
+    rows.push_back({"Refused", o, ProbeStatus::tcp_refused, ProbePhase::connect});
+  }
+  {
+    Observation o;
+    o.connect_timed_out = true;
+    rows.push_back({"ConnectTimeout", o, ProbeStatus::tcp_timeout, ProbePhase::connect});
+  }
+  {
+    Observation o;
+    o.connect_errno = ENETUNREACH;
+    rows.push_back({"Unreachable", o, ProbeStatus::tcp_unreachable, ProbePhase::connect});
+  }
+  {
+    Observation o = connected();
+    o.handshake_done = true;
+    rows.push_back({"Ok", o, ProbeStatus::ok, ProbePhase::done});
+  }
+  {
+    Observation o = connected();
+    o.ssl_error = SSL_ERROR_SSL;
+    o.alert = alert(true, 40);
+    o.error_codes = {ssl_reason(SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE)};
+    rows.push_back({"ReceivedAlert", o, ProbeStatus::tls_alert, ProbePhase::handshake});
+  }
+  {
+    // "HTTP/" as a record header: not TLS, even though OpenSSL sent an alert.
+    Observation o = connected();
+    o.ssl_error = SSL_ERROR_SSL;
+    o.first_record = "HTTP/";
+    o.alert = alert(false, 70);
+    o.error_codes = {ssl_reason(SSL_R_WRONG_VERSION_NUMBER)};
+    rows.push_back({"HttpReply", o, ProbeStatus::not_tls, ProbePhase::handshake});
+  }
+  {
+    Observation o = connected();
+    o.handshake_timed_out = true;
+    o.ssl_error = SSL_ERROR_WANT_READ;
+    rows.push_back({"HandshakeTimeout", o, ProbeStatus::handshake_timeout, ProbePhase::handshake});
+  }
+  {
+    Observation o = connected();
+    o.ssl_error = SSL_ERROR_SYSCALL;
+    o.sys_errno = ECONNRESET;
+    rows.push_back({"Reset", o, ProbeStatus::reset, ProbePhase::handshake});
+  }
+  {
+    Observation o = connected();
+    o.ssl_error = SSL_ERROR_SSL;
+    o.error_codes = {ssl_reason(SSL_R_UNEXPECTED_EOF_WHILE_READING)};
+    rows.push_back({"Eof", o, ProbeStatus::eof, ProbePhase::handshake});
+  }
+  {
+    // We rejected what the server sent and told it so.
+    Observation o = connected();
+    o.ssl_error = SSL_ERROR_SSL;
+    o.alert = alert(false, 47);
+    o.first_record = std::string("\x16\x03\x03\x00\x40", 5);
+    o.error_codes = {ssl_reason(SSL_R_BAD_EXTENSION)};
+    rows.push_back({"SentAlert", o, ProbeStatus::tls_alert, ProbePhase::handshake});
+  }
+  {
+    Observation o = connected();
+    o.ssl_error = SSL_ERROR_SSL;
+    o.error_codes = {ssl_reason(SSL_R_BAD_EXTENSION)};
+    rows.push_back({"ProtocolError", o, ProbeStatus::protocol_error, ProbePhase::handshake});
+  }
+  {
+    Observation o;
+    o.client_setup_failed = true;
+    o.client_setup_error = "cannot load client certificate";
+    rows.push_back({"ClientSetup", o, ProbeStatus::client_error, ProbePhase::connect});
+  }
+  return rows;
+}
+
+class Classify : public ::testing::TestWithParam<ClassifyRow> {};
+
+TEST_P(Classify, Row) {
+  const auto& row = GetParam();
+  auto c = classify(row.obs);
+  EXPECT_EQ(to_string(c.status), to_string(row.status)) << c.reason;
+  EXPECT_EQ(to_string(c.phase), to_string(row.phase));
+  if (row.status != ProbeStatus::ok) {
+    EXPECT_FALSE(c.reason.empty());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Observations, Classify, ::testing::ValuesIn(classify_rows()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ClassifyReason, AlertReasonNamesTheAlert) {
+  Observation o = connected();
+  o.ssl_error = SSL_ERROR_SSL;
+  o.alert = alert(true, 112);
+  EXPECT_EQ(classify(o).reason, "received fatal alert 112 unrecognized_name");
+}
+
+TEST(LooksLikeTls, RecordHeaders) {
+  EXPECT_TRUE(looks_like_tls(std::string("\x16\x03\x01", 3)));
+  EXPECT_TRUE(looks_like_tls(std::string("\x15\x03\x03", 3)));
+  EXPECT_FALSE(looks_like_tls("HTTP/"));
+  EXPECT_FALSE(looks_like_tls("SSH-2"));
+  EXPECT_FALSE(looks_like_tls(std::string("\x16\x01", 2)));
+}
+
+TEST(HttpParse, StatusHeadersDateBody) {
+  auto r = parse_http_response("HTTP/1.1 301 Moved Permanently\r\nServer: cloudflare\r\n"
+                               "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\nCF-RAY: 1234-AMS\r\n"
+                               "Location: https://x.test/\r\nX-Other: dropped\r\n\r\nbody\x01");
+  EXPECT_EQ(r.status, HttpStatus::ok);
+  EXPECT_EQ(r.code, 301);
+  EXPECT_EQ(r.status_line, "HTTP/1.1 301 Moved Permanently");
+  using H = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(r.headers, (H{{"server", "cloudflare"},
+                          {"date", "Sun, 06 Nov 1994 08:49:37 GMT"},
+                          {"cf-ray", "1234-AMS"},
+                          {"location", "https://x.test/"}}));
+  ASSERT_TRUE(r.date.has_value());
+  EXPECT_EQ(r.date->time_since_epoch().count(), 784111777);
+  EXPECT_EQ(r.body_excerpt, "body\\x01");
+}
+
+TEST(HttpParse, NotHttpAndTruncated) {
+  EXPECT_EQ(parse_http_response("SSH-2.0-OpenSSH\r\n").status, HttpStatus::error);
+  auto partial = parse_http_response("HTTP/1.1 200 OK\r\nServ");
+  EXPECT_EQ(partial.code, 200);
+  EXPECT_TRUE(partial.headers.empty());
+  EXPECT_EQ(parse_http_response("").status, HttpStatus::not_attempted);
+}
+
+TEST(HttpDate, RejectsMalformed) {
+  EXPECT_FALSE(parse_http_date("yesterday").has_value());
+  EXPECT_FALSE(parse_http_date("Sun, 32 Nov 1994 08:49:37 GMT").has_value());
+  EXPECT_FALSE(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT").has_value());
+  EXPECT_FALSE(parse_http_date("Sun, 06 Nov 1994 08:49:37 CET").has_value());
+}
+
+TEST(Printable, EscapesControlBytes) {
+  EXPECT_EQ(printable_excerpt("a\r\nb\x7f", 100), "a\\r\\nb\\x7f");
+  EXPECT_EQ(printable_excerpt("abcdef", 3), "abc");
+}
+
+TEST(AlpnWire, LengthPrefixed) {
+  EXPECT_EQ(alpn_wire({"h2", "http/1.1"}), std::string("\x02h2\x08http/1.1"));
+  EXPECT_EQ(alpn_wire({""}), "");
+}
+
+TEST(ContextKey, DistinguishesClientHelloSettings) {
+  ProbeSpec a;
+  a.profile.ciphers = {"AES128-SHA"};
+  ProbeSpec b = a;
+  EXPECT_EQ(context_key(a), context_key(b));
+  b.overrides.only_version = TlsVersion::tls1_2;
+  EXPECT_NE(context_key(a), context_key(b));
+  ProbeSpec c = a;
+  c.profile.ciphers = {"AES128", "SHA"};
+  EXPECT_NE(context_key(a), context_key(c));
+  ProbeSpec d = a;
+  d.sni = "x.test"; // SNI is per connection, not per context
+  EXPECT_EQ(context_key(a), context_key(d));
+}
+
+} // namespace
+} // namespace edgeshake::handshake::detail

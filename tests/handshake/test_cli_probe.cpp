@@ -1,0 +1,159 @@
+// `edgeshake probe` end to end: the real binary (EDGESHAKE_BINARY) against a
+// real nginx on loopback; exit codes and JSON fields (docs/probe.md).
+#include "tests/support/certs.hpp"
+#include "tests/support/nginx.hpp"
+#include "tests/support/process.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+namespace edgeshake::testing {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+struct Cli {
+  int status = -1;
+  std::string output;
+  json doc; // parsed when the output is JSON
+};
+
+Cli edgeshake(std::vector<std::string> args) {
+  args.insert(args.begin(), EDGESHAKE_BINARY);
+  auto r = run_command(args, 30s);
+  Cli c{r.status, r.output, nullptr};
+  c.doc = json::parse(r.output, nullptr, /*allow_exceptions=*/false);
+  return c;
+}
+
+std::vector<std::string> probe_args(std::uint16_t port, const CertCatalogue& c,
+                                    std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {"probe",         c.host + ":" + std::to_string(port),
+                                "--connect",     "127.0.0.1",
+                                "--trust-store", c.ca_file.string(),
+                                "--timeout",     "5s"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+std::set<std::string> keys(const json& j) {
+  std::set<std::string> out;
+  for (auto it = j.begin(); it != j.end(); ++it)
+    out.insert(it.key());
+  return out;
+}
+
+NginxConfig origin_serving(const IssuedCert& cert, const CertCatalogue& c) {
+  NginxConfig cfg;
+  cfg.servers.push_back(NginxServer::tls(cert.chain, cert.key, {c.host}));
+  return cfg;
+}
+
+TEST(ProbeCli, GoodOriginJson) {
+  ES_REQUIRE_PROGRAM("nginx");
+  const auto& c = shared_catalogue();
+  NginxOrigin nginx(origin_serving(c.leaf_ecdsa, c));
+  auto r = edgeshake(probe_args(nginx.port(), c, {"--json", "--http", "--profile", "cloudflare"}));
+  ASSERT_EQ(r.status, 0) << r.output;
+  ASSERT_TRUE(r.doc.is_object()) << r.output;
+  // The documented top-level and probe keys (docs/probe.md), no more, no less.
+  EXPECT_EQ(keys(r.doc), (std::set<std::string>{"schema_version", "command", "input", "profile",
+                                                "resolution", "verdict", "exit_code", "probes"}));
+  EXPECT_EQ(r.doc["schema_version"], 1);
+  EXPECT_EQ(r.doc["command"], "probe");
+  EXPECT_EQ(r.doc["verdict"], "ok");
+  EXPECT_EQ(r.doc["profile"]["id"], "cloudflare");
+  ASSERT_EQ(r.doc["probes"].size(), 1u);
+  const json& p = r.doc["probes"][0];
+  EXPECT_EQ(keys(p),
+            (std::set<std::string>{"label", "target", "host", "sni", "profile", "status", "phase",
+                                   "reason", "alert", "first_bytes", "tls", "client_certificate",
+                                   "chain", "verification", "http", "timings_ms", "verdict"}));
+  EXPECT_EQ(p["status"], "ok");
+  EXPECT_EQ(p["verdict"], "ok");
+  EXPECT_EQ(p["target"]["address"], "127.0.0.1");
+  EXPECT_EQ(p["target"]["port"], nginx.port());
+  EXPECT_EQ(p["sni"], c.host);
+  EXPECT_EQ(p["tls"]["version"], "TLSv1.3");
+  EXPECT_EQ(p["tls"]["alpn"], "http/1.1");
+  ASSERT_EQ(p["chain"].size(), 2u);
+  EXPECT_EQ(p["chain"][0]["sha256"], c.leaf_ecdsa.sha256);
+  EXPECT_EQ(p["chain"][0]["subject"], c.leaf_ecdsa.subject);
+  EXPECT_EQ(p["chain"][0]["dns_names"], json(c.leaf_ecdsa.dns_names));
+  EXPECT_EQ(p["chain"][1]["sha256"], c.intermediate.sha256);
+  EXPECT_EQ(p["verification"]["chain_ok"], true);
+  EXPECT_EQ(p["verification"]["hostname_ok"], true);
+  EXPECT_EQ(p["verification"]["trust_store"], c.ca_file.string());
+  EXPECT_EQ(p["http"]["code"], 200);
+  EXPECT_TRUE(p["http"]["headers"].contains("server"));
+  EXPECT_TRUE(p["timings_ms"]["handshake"].is_number());
+  EXPECT_FALSE(p.contains("error_queue")); // only with --verbose
+}
+
+TEST(ProbeCli, ExpiredCertificateFailsVerificationInStrictMode) {
+  ES_REQUIRE_PROGRAM("nginx");
+  const auto& c = shared_catalogue();
+  NginxOrigin nginx(origin_serving(c.expired, c));
+  auto r = edgeshake(probe_args(nginx.port(), c, {"--json", "--verbose"}));
+  EXPECT_EQ(r.status, 1) << r.output;
+  ASSERT_TRUE(r.doc.is_object()) << r.output;
+  const json& p = r.doc["probes"][0];
+  EXPECT_EQ(p["status"], "ok");
+  EXPECT_EQ(p["verdict"], "verification_failed");
+  EXPECT_EQ(p["verification"]["code"], 10);
+  EXPECT_EQ(p["verification"]["text"], "certificate has expired");
+  EXPECT_TRUE(p.contains("error_queue"));
+  EXPECT_EQ(r.doc["exit_code"], 1);
+}
+
+TEST(ProbeCli, NoSniAgainstSniRequiredOriginIsAnAlert) {
+  ES_REQUIRE_PROGRAM("nginx");
+  const auto& c = shared_catalogue();
+  NginxConfig cfg = origin_serving(c.leaf_ecdsa, c);
+  cfg.servers.insert(cfg.servers.begin(), NginxServer::rejecting_default());
+  NginxOrigin nginx(cfg);
+  auto r = edgeshake(probe_args(nginx.port(), c, {"--json", "--no-sni"}));
+  EXPECT_EQ(r.status, 1) << r.output;
+  ASSERT_TRUE(r.doc.is_object()) << r.output;
+  const json& p = r.doc["probes"][0];
+  EXPECT_EQ(p["status"], "tls_alert");
+  EXPECT_EQ(p["alert"]["code"], 112);
+  EXPECT_EQ(p["alert"]["name"], "unrecognized_name");
+  EXPECT_EQ(p["alert"]["received"], true);
+  EXPECT_EQ(p["sni"], nullptr);
+  EXPECT_EQ(p["verdict"], "handshake_failed");
+}
+
+TEST(ProbeCli, HumanOutputAndClosedPort) {
+  const auto& c = shared_catalogue();
+  const auto port = free_tcp_port();
+  auto r = edgeshake(probe_args(port, c, {"--no-color"}));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("tcp_refused"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("verdict  handshake_failed"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("\x1b["), std::string::npos); // no colour when not a terminal
+}
+
+TEST(ProbeCli, UsageErrorsExitTwo) {
+  const auto& c = shared_catalogue();
+  EXPECT_EQ(edgeshake({"probe"}).status, 2);
+  EXPECT_EQ(edgeshake(probe_args(443, c, {"--sni", "a.test", "--no-sni"})).status, 2);
+  EXPECT_EQ(edgeshake({"probe", "x.test", "--connect", "not-an-ip"}).status, 2);
+  EXPECT_EQ(edgeshake({"probe", "x.test:99999", "--connect", "127.0.0.1"}).status, 2);
+  EXPECT_EQ(edgeshake({"probe", "x.test", "--connect", "127.0.0.1", "--timeout", "soon"}).status,
+            2);
+  EXPECT_EQ(
+      edgeshake({"probe", "x.test", "--connect", "127.0.0.1", "--trust-store", "/nonexistent.pem"})
+          .status,
+      2);
+  EXPECT_EQ(edgeshake({"probe", "x.test", "--connect", "127.0.0.1", "--profile", "no-such-profile"})
+                .status,
+            2);
+  EXPECT_EQ(edgeshake({"probe", "x.test", "--client-cert", c.client.cert.string()}).status, 2);
+}
+
+} // namespace
+} // namespace edgeshake::testing
