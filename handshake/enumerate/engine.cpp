@@ -99,6 +99,14 @@ struct LoopResult {
   std::string detail; // from the first refusal or error
 };
 
+struct LoopOptions {
+  // Offer the reversed list at the same time as the first offer (one round trip
+  // sooner); off for versions that are rarely enabled, where the second probe is
+  // usually wasted: it is then sent only after the first offer was accepted.
+  bool eager_reverse = true;
+  // Offer the reversed list at all (to tell server from client order).
+  bool detect_order = true;
+};
 class Engine : public std::enable_shared_from_this<Engine> {
 public:
   Engine(asio::io_context& io, EnumerateSpec spec) : m_io(io) {
@@ -320,18 +328,23 @@ private:
   int chunk_count() const { return std::clamp(m_result.spec.max_connections / 2, 1, 8); }
 
   // Finds every item of `candidates` the server accepts, and whose order decides.
-  awaitable<LoopResult> remove_loop(Codes candidates, Offer offer, std::string purpose) {
+  awaitable<LoopResult> remove_loop(Codes candidates, Offer offer, std::string purpose,
+                                    LoopOptions lo = {}) {
     LoopResult out;
     if (candidates.empty())
       co_return out;
     Codes reversed(candidates.rbegin(), candidates.rend());
     Pick fwd, rev;
-    {
+    const bool want_reverse = lo.detect_order && candidates.size() > 1;
+    if (want_reverse && lo.eager_reverse) {
       std::vector<std::function<awaitable<void>()>> two;
       two.push_back([&]() -> awaitable<void> { fwd = co_await offer(candidates, purpose); });
-      if (candidates.size() > 1)
-        two.push_back([&]() -> awaitable<void> { rev = co_await offer(reversed, purpose); });
+      two.push_back([&]() -> awaitable<void> { rev = co_await offer(reversed, purpose); });
       co_await all(std::move(two));
+    } else {
+      fwd = co_await offer(candidates, purpose);
+      if (fwd.chosen && want_reverse)
+        rev = co_await offer(reversed, purpose);
     }
     if (!fwd.chosen) {
       out.error = !fwd.refused;
@@ -344,7 +357,7 @@ private:
       });
       return from;
     };
-    if (candidates.size() == 1 || !rev.chosen || rev.chosen == fwd.chosen) {
+    if (!rev.chosen || rev.chosen == fwd.chosen) {
       // The server's order (or one item): a sequential loop finds the items in it.
       out.found.push_back(*fwd.chosen);
       Codes rest = without(candidates, out.found);
@@ -360,27 +373,37 @@ private:
         out.found.push_back(*p.chosen);
         rest = without(rest, {*p.chosen});
       }
-      out.preference = out.found.size() > 1 ? Preference::server : Preference::single;
-      if (rev.chosen && rev.chosen == fwd.chosen && out.found.size() == 1)
-        out.preference = Preference::single;
+      out.preference = !lo.detect_order       ? Preference::unknown
+                       : out.found.size() > 1 ? Preference::server
+                                              : Preference::single;
       co_return out;
     }
-    // Different first picks: the client's order decides. Find the rest concurrently.
+    // Different first picks: the client's order decides, so the server took the
+    // first (forward) and the last (reversed) acceptable item of our list, and
+    // only what lies between them is left to find. Split that into contiguous
+    // chunks searched concurrently; within a chunk a pick also tells that every
+    // item offered before it was refused.
     out.preference = Preference::client;
-    Codes known = {*fwd.chosen, *rev.chosen};
-    Codes rest = without(candidates, known);
-    const auto k = std::min<std::size_t>(static_cast<std::size_t>(chunk_count()), rest.size());
-    std::vector<Codes> chunks(k);
+    const Codes known = {*fwd.chosen, *rev.chosen};
+    const auto first = std::find(candidates.begin(), candidates.end(), *fwd.chosen);
+    const auto last = std::find(candidates.begin(), candidates.end(), *rev.chosen);
+    Codes rest;
+    if (first < last)
+      rest.assign(first + 1, last);
+    const auto k = std::clamp<std::size_t>((rest.size() + 11) / 12, 1,
+                                           static_cast<std::size_t>(chunk_count()));
+    std::vector<Codes> chunks(std::min(k, rest.size()));
     for (std::size_t i = 0; i < rest.size(); ++i)
-      chunks[i % k].push_back(rest[i]);
-    std::vector<Codes> found(k);
+      chunks[i * chunks.size() / rest.size()].push_back(rest[i]);
+    std::vector<Codes> found(chunks.size());
     std::vector<std::function<awaitable<void>()>> loops;
-    for (std::size_t c = 0; c < k; ++c)
+    for (std::size_t c = 0; c < chunks.size(); ++c)
       loops.push_back([&, c]() -> awaitable<void> {
         Codes mine = chunks[c];
         while (!mine.empty()) {
           auto p = co_await offer(mine, purpose);
-          if (!p.chosen || std::find(mine.begin(), mine.end(), *p.chosen) == mine.end()) {
+          const auto at = p.chosen ? std::find(mine.begin(), mine.end(), *p.chosen) : mine.end();
+          if (at == mine.end()) {
             if (!p.refused) {
               out.error = true;
               out.detail = p.detail;
@@ -388,7 +411,7 @@ private:
             break;
           }
           found[c].push_back(*p.chosen);
-          mine = without(mine, {*p.chosen});
+          mine.erase(mine.begin(), at + 1);
         }
       });
     co_await all(std::move(loops));
@@ -443,7 +466,9 @@ private:
       p.detail = refusal_text(rec);
       co_return p;
     };
-    auto loop = co_await remove_loop(candidate_suites(v), offer, purpose);
+    LoopOptions lo;
+    lo.eager_reverse = v == TlsVersion::tls1_2 || v == TlsVersion::tls1_3;
+    auto loop = co_await remove_loop(candidate_suites(v), offer, purpose, lo);
     vr.suites = loop.found;
     vr.preference = loop.found.empty() ? Preference::unknown : loop.preference;
     vr.status = !loop.found.empty() ? VersionStatus::supported
@@ -567,7 +592,9 @@ private:
       }
       co_return p;
     };
-    auto loop = co_await remove_loop(ids, offer, "ALPN (TLSv1.2)");
+    LoopOptions lo;
+    lo.detect_order = false; // servers pick ALPN by their own list
+    auto loop = co_await remove_loop(ids, offer, "ALPN (TLSv1.2)", lo);
     // A refusal on the very first offer means TLS 1.2 itself failed.
     ar.tested = !loop.found.empty() || rejected || loop.detail == "no ALPN in the ServerHello";
     for (auto i : loop.found)
