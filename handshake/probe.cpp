@@ -106,7 +106,8 @@ asio::awaitable<Wait> wait_for(std::shared_ptr<ProbeState> st, tcp::socket::wait
     st->soft.async_wait([st, generation](const std::error_code& ec) {
       if (!ec && st->soft_generation == generation) {
         st->soft_expired = true;
-        st->socket.cancel();
+        std::error_code ignored;
+        st->socket.cancel(ignored);
       }
     });
   }

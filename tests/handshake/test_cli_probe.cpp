@@ -1,12 +1,14 @@
 // `edgeshake probe` end to end: the real binary (EDGESHAKE_BINARY) against a
 // real nginx on loopback; exit codes and JSON fields (docs/probe.md).
 #include "tests/support/certs.hpp"
+#include "tests/support/dnsmasq.hpp"
 #include "tests/support/nginx.hpp"
 #include "tests/support/process.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <set>
 
 namespace edgeshake::testing {
@@ -135,6 +137,35 @@ TEST(ProbeCli, HumanOutputAndClosedPort) {
   EXPECT_NE(r.output.find("tcp_refused"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("verdict  handshake_failed"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("\x1b["), std::string::npos); // no colour when not a terminal
+}
+
+TEST(ProbeCli, NameIsResolvedAndEveryAddressProbed) {
+  ES_REQUIRE_PROGRAM("nginx");
+  ES_REQUIRE_PROGRAM("dnsmasq");
+  const auto& c = shared_catalogue();
+  NginxOrigin nginx(origin_serving(c.leaf_ecdsa, c)); // listens on 127.0.0.1 only
+  Dnsmasq dns(c.host + " A 127.0.0.1\n" + c.host + " A 127.0.0.2\n");
+  auto r = edgeshake({"probe", c.host + ":" + std::to_string(nginx.port()), "--resolver",
+                      dns.server(), "--trust-store", c.ca_file.string(), "--json"});
+  EXPECT_EQ(r.status, 1) << r.output; // 127.0.0.2 refuses
+  ASSERT_TRUE(r.doc.is_object()) << r.output;
+  ASSERT_TRUE(r.doc["resolution"].is_object());
+  EXPECT_EQ(r.doc["resolution"]["targets"].size(), 2u);
+  ASSERT_EQ(r.doc["probes"].size(), 2u);
+  std::map<std::string, std::string> status_by_address;
+  for (const auto& p : r.doc["probes"])
+    status_by_address[p["target"]["address"]] = p["status"];
+  EXPECT_EQ(status_by_address["127.0.0.1"], "ok");
+  EXPECT_EQ(status_by_address["127.0.0.2"], "tcp_refused");
+  EXPECT_EQ(r.doc["probes"][0]["sni"], c.host);
+}
+
+TEST(ProbeCli, UnresolvableNameCannotRun) {
+  ES_REQUIRE_PROGRAM("dnsmasq");
+  Dnsmasq dns("known.test A 127.0.0.1\n");
+  auto r = edgeshake({"probe", "unknown.test", "--resolver", dns.server()});
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("could not resolve"), std::string::npos) << r.output;
 }
 
 TEST(ProbeCli, UsageErrorsExitTwo) {

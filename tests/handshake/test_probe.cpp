@@ -5,6 +5,7 @@
 #include "handshake/handshake.hpp"
 #include "tests/handshake/probe_helpers.hpp"
 #include "tests/support/certs.hpp"
+#include "tests/support/dnsmasq.hpp"
 #include "tests/support/nginx.hpp"
 #include "tests/support/openssl_server.hpp"
 #include "tests/support/process.hpp"
@@ -608,6 +609,19 @@ TEST(ProbeThroughput, SequentialBatchesAgainstLoopbackNginx) {
   std::cout << "[ measure  ] " << results.size() << " probes (TLS 1.3, ECDSA P-256, 32 in flight)"
             << " in " << secs << " s = " << results.size() / secs << " probes/s\n";
   EXPECT_EQ(ok, static_cast<long>(results.size()));
+}
+
+TEST(ProbeRun, Ipv6Loopback) {
+  if (!loopback_ipv6_available())
+    GTEST_SKIP() << "no IPv6 loopback here";
+  RawServer server(RawMode::http_reply, "::1");
+  const auto& c = shared_catalogue();
+  auto spec = loopback_spec(server.port(), default_client_profile(), c, c.host);
+  spec.target.address = "::1";
+  auto results = handshake::run({spec});
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].status, ProbeStatus::not_tls) << results[0].reason;
+  EXPECT_EQ(results[0].first_bytes.rfind("HTTP/1.1 400", 0), 0u);
 }
 
 TEST(ProbeRun, EmptyRunCallsBackWithNothing) {
