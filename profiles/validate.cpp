@@ -347,8 +347,8 @@ private:
     }
   }
 
-  // Every mode needs an edge result for every failure class, its own or the
-  // profile's [errors].
+  // Every mode needs an edge result for every failure class it can have
+  // (can_fail_with), its own or the profile's [errors].
   void errors() {
     if (!ok())
       return;
@@ -356,7 +356,7 @@ private:
       const Mode& m = m_p.modes[i];
       std::string missing;
       for (auto c : k_all_failure_classes) {
-        if (!m.errors.count(c) && !m_p.errors.count(c))
+        if (can_fail_with(m, c) && !m.errors.count(c) && !m_p.errors.count(c))
           missing += (missing.empty() ? "" : ", ") + std::string(to_string(c));
       }
       if (!missing.empty())

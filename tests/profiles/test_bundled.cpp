@@ -71,8 +71,11 @@ TEST(BundledProfiles, EachIsSelfConsistentAndCitesSources) {
     ASSERT_FALSE(p.modes.empty());
     ASSERT_NE(p.find_mode(p.default_mode), nullptr);
     for (const auto& m : p.modes) {
-      for (auto c : k_all_failure_classes)
-        EXPECT_NE(p.error_for(m, c), "error") << m.name << " " << to_string(c);
+      for (auto c : k_all_failure_classes) {
+        if (can_fail_with(m, c)) {
+          EXPECT_NE(p.error_for(m, c), "error") << m.name << " " << to_string(c);
+        }
+      }
     }
     EXPECT_EQ(p.trust_store, "system");
   }
@@ -128,6 +131,9 @@ TEST(BundledProfiles, CloudflareMatchesTheDocumentedTable) {
   EXPECT_EQ(p.error_for(*full, FailureClass::handshake_failure), "525");
   EXPECT_EQ(p.error_for(*strict, FailureClass::handshake_failure), "525");
   EXPECT_EQ(p.error_for(*strict, FailureClass::certificate_invalid), "526");
+  EXPECT_EQ(strict->errors.at(FailureClass::certificate_invalid), "526"); // strict only
+  EXPECT_FALSE(can_fail_with(*full, FailureClass::certificate_invalid));
+  EXPECT_FALSE(can_fail_with(*flexible, FailureClass::handshake_failure));
   EXPECT_EQ(p.error_for(*strict, FailureClass::response_timeout), "524");
   EXPECT_EQ(p.error_for(*strict, FailureClass::origin_unresolvable), "530");
   EXPECT_EQ(p.error_for(*flexible, FailureClass::connection_refused), "521");

@@ -210,6 +210,23 @@ TEST(ProfileValidate, ModeErrorsCompleteTheProfileErrors) {
   EXPECT_EQ(p->error_for(*m, FailureClass::origin_unresolvable), "7");
 }
 
+TEST(ProfileValidate, OnlyFailuresAModeCanHaveNeedAResult) {
+  // No handshake in plaintext, no certificate check with verify = none.
+  const std::string errors = "[errors]\nconnection_refused = \"a\"\nconnect_timeout = \"b\"\n"
+                             "response_timeout = \"f\"\nhttp_error = \"g\"\n"
+                             "origin_unresolvable = \"h\"\n";
+  profile_should_load(k_head + errors + "[[modes]]\nname = \"p\"\ntransport = \"plaintext\"\n");
+  profile_should_fail(k_head + errors + "[[modes]]\nname = \"full\"\nverify = \"none\"\n",
+                      "mode 'full' has no edge result for handshake_failure, handshake_timeout "
+                      "(add them to [errors])",
+                      6, 1);
+  profile_should_load(k_head + errors + "handshake_failure = \"c\"\nhandshake_timeout = \"d\"\n" +
+                      "[[modes]]\nname = \"full\"\nverify = \"none\"\n");
+  profile_should_fail(k_head + errors + "handshake_failure = \"c\"\nhandshake_timeout = \"d\"\n" +
+                          "[[modes]]\nname = \"strict\"\nverify = \"chain\"\n",
+                      "mode 'strict' has no edge result for certificate_invalid", 6, 1);
+}
+
 TEST(ProfileValidate, SourcesAndTrustStore) {
   profile_should_fail("name = \"t\"\nsources = [\"https://a.example/\", \"docs page\"]\n"
                       "[client_hello]\nversions = [\"TLSv1.2\"]\nciphers = [\"AES128-SHA\"]\n"
