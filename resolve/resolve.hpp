@@ -76,6 +76,9 @@ struct ResolverOptions {
   // one server with tries=N waits at most timeout * (2^N - 1) in total.
   std::chrono::milliseconds timeout{3000};
   int tries = 2; // 1..10
+  // Names being looked up at once (2 queries each); more wait in a FIFO. A
+  // burst of hundreds of UDP queries loses answers to full receive buffers.
+  std::size_t max_in_flight = 64;
 };
 
 // Checks ResolverOptions (server addresses, timeout, tries) without creating a
@@ -90,7 +93,8 @@ public:
   virtual ~Resolver() = default;
   // A and AAAA in parallel; callback on the loop, exactly once (never from
   // inside this call). Callbacks still pending when the Resolver is destroyed
-  // are dropped, not called.
+  // are dropped, not called. ResolveResult::elapsed excludes time spent
+  // waiting for a max_in_flight slot.
   virtual void resolve(std::string name, std::function<void(ResolveResult)> on_done) = 0;
   // IP literal: one target, no DNS. Hostname: resolved here, one target per
   // address. Port: target.port, else default_port. Same callback rules.
