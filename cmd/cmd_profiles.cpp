@@ -209,15 +209,26 @@ void print_text(const Profile& p, bool no_color) {
     fmt::print("  {:<22}{}: {}\n", name, m.label, what);
   }
   fmt::print("\n{}\n", style.bold("Edge result per failure ('-': cannot happen in that mode)"));
-  fmt::print("  {:<22}", "");
+  auto row = [](std::string line) {
+    while (!line.empty() && line.back() == ' ')
+      line.pop_back();
+    fmt::print("{}\n", line);
+  };
+  std::size_t col = 8;
+  for (const auto& m : p.modes) {
+    col = std::max(col, m.name.size() + 2);
+    for (auto c : profiles::k_all_failure_classes)
+      col = std::max(col, p.error_for(m, c).size() + 2);
+  }
+  std::string header = fmt::format("  {:<22}", "");
   for (const auto& m : p.modes)
-    fmt::print("{:<16}", m.name);
-  fmt::print("\n");
+    header += fmt::format("{:<{}}", m.name, col);
+  row(header);
   for (auto c : profiles::k_all_failure_classes) {
-    fmt::print("  {:<22}", to_string(c));
+    std::string line = fmt::format("  {:<22}", to_string(c));
     for (const auto& m : p.modes)
-      fmt::print("{:<16}", profiles::can_fail_with(m, c) ? p.error_for(m, c) : "-");
-    fmt::print("\n");
+      line += fmt::format("{:<{}}", profiles::can_fail_with(m, c) ? p.error_for(m, c) : "-", col);
+    row(line);
   }
 
   fmt::print("\n{}\n", style.bold("Sources"));
