@@ -346,6 +346,23 @@ TEST_P(ResolverTest, SilentServerTimesOutWithinTheConfiguredTime) {
       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
 }
 
+TEST_P(ResolverTest, PortWithNothingBoundIsAnErrorNotATimeout) {
+  // The kernel answers ICMP port unreachable; c-ares 1.18.1 gives up with
+  // ARES_ECONNREFUSED long before the timeout.
+  std::string addr = GetParam() == Family::v4 ? "127.0.0.1" : "::1";
+  std::uint16_t port = testing::free_udp_port(addr);
+  ResolverOptions o;
+  o.servers = {Endpoint{addr, port}.to_string()};
+  o.timeout = 2000ms;
+  o.tries = 2;
+  auto start = std::chrono::steady_clock::now();
+  auto r = resolve_all({"www.example.test"}, o);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->at(0).status, ResolveStatus::error) << r->at(0).detail;
+  EXPECT_NE(r->at(0).detail.find("refused"), std::string::npos) << r->at(0).detail;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
+}
+
 TEST_P(ResolverTest, ServfailAndRefusedFromAServerAreReportedAsSuch) {
   std::string addr = GetParam() == Family::v4 ? "127.0.0.1" : "::1";
   for (auto [rcode, want] :
