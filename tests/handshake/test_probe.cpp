@@ -18,6 +18,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 
 namespace edgeshake::testing {
 namespace {
@@ -130,6 +131,13 @@ void expect_alert(const ProbeResult& r, int code, const std::string& name, bool 
   EXPECT_EQ(r.alert->received, received);
   EXPECT_EQ(r.alert->level, 2);
   EXPECT_EQ(r.phase, handshake::ProbePhase::handshake);
+}
+
+profiles::Profile bundled_cloudflare() {
+  auto p = profiles::find("cloudflare");
+  if (!p)
+    throw std::runtime_error("bundled cloudflare profile: " + p.error().to_string());
+  return *p;
 }
 
 void no_sni(ProbeSpec& s, const CertCatalogue&) {
@@ -246,6 +254,30 @@ std::vector<Row> rows() {
                [](const ProbeResult& r, const CertCatalogue&) {
                  EXPECT_EQ(r.version, TlsVersion::tls1_2);
                  EXPECT_EQ(r.cipher, "ECDHE-ECDSA-CHACHA20-POLY1305");
+               }});
+  // The same with the bundled `cloudflare` profile (profiles/providers/cloudflare.toml).
+  v.push_back({"NoCommonCipherBundledCloudflareFails",
+               {"nginx"},
+               no_common_cipher,
+               bundled_cloudflare,
+               nullptr,
+               ProbeStatus::tls_alert,
+               [](const ProbeResult& r, const CertCatalogue&) {
+                 expect_alert(r, 40, "handshake_failure", true);
+               }});
+  v.push_back({"Tls10OnlyOriginWithBundledCloudflare",
+               {"nginx"},
+               nginx([](NginxConfig& cfg, const CertCatalogue& c) {
+                 cfg.protocols = {"TLSv1"};
+                 cfg.ciphers = "DEFAULT:@SECLEVEL=0";
+                 cfg.servers.push_back(
+                     NginxServer::tls(c.leaf_rsa.chain, c.leaf_rsa.key, {c.host}));
+               }),
+               bundled_cloudflare,
+               nullptr,
+               ProbeStatus::ok,
+               [](const ProbeResult& r, const CertCatalogue&) {
+                 EXPECT_EQ(r.version, TlsVersion::tls1_0);
                }});
   auto sni_required = nginx([](NginxConfig& cfg, const CertCatalogue& c) {
     cfg.servers.push_back(NginxServer::rejecting_default());
