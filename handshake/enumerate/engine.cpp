@@ -106,6 +106,8 @@ struct LoopOptions {
   bool eager_reverse = true;
   // Offer the reversed list at all (to tell server from client order).
   bool detect_order = true;
+  // The answer to the forward offer, when another check already sent that hello.
+  std::optional<Pick> known_forward;
 };
 class Engine : public std::enable_shared_from_this<Engine> {
 public:
@@ -121,7 +123,21 @@ public:
     m_result.versions.resize(k_all_tls_versions.size());
     for (std::size_t i = 0; i < k_all_tls_versions.size(); ++i)
       tasks.push_back([this, i]() -> awaitable<void> {
-        m_result.versions[i] = co_await enumerate_version(k_all_tls_versions[i]);
+        const auto v = k_all_tls_versions[i];
+        // Whatever happens, the group checks waiting on this search get an answer.
+        struct Publish {
+          Engine* e;
+          TlsVersion v;
+          ~Publish() {
+            if (v != TlsVersion::tls1_2 && v != TlsVersion::tls1_3)
+              return;
+            ProbeRecord r;
+            r.outcome = ProbeOutcome::network_error;
+            r.detail = "the suite search ended early";
+            e->publish_first(v, r);
+          }
+        } publish{this, v};
+        m_result.versions[i] = co_await enumerate_version(v);
       });
     tasks.push_back([this]() -> awaitable<void> { co_await groups_tls13(); });
     tasks.push_back([this]() -> awaitable<void> { co_await groups_tls12(); });
@@ -158,31 +174,52 @@ private:
       std::rethrow_exception(*failure);
   }
 
-  awaitable<void> acquire() {
-    while (m_in_flight >= static_cast<std::size_t>(m_result.spec.max_connections)) {
-      auto t = std::make_shared<asio::steady_timer>(m_io, Clock::time_point::max());
-      m_waiters.push_back(t);
+  // Connection slots. A released slot is handed straight to the most urgent
+  // waiter (lowest priority value, then first come), so the long chains (the
+  // suite searches) are not starved by single probes.
+  struct Waiter {
+    int priority = 0;
+    std::uint64_t seq = 0;
+    std::shared_ptr<asio::steady_timer> timer;
+    std::shared_ptr<bool> granted;
+  };
+
+  awaitable<void> acquire(int priority) {
+    if (m_in_flight < static_cast<std::size_t>(m_result.spec.max_connections) &&
+        m_waiters.empty()) {
+      ++m_in_flight;
+    } else {
+      Waiter w{priority, m_seq++,
+               std::make_shared<asio::steady_timer>(m_io, Clock::time_point::max()),
+               std::make_shared<bool>(false)};
+      m_waiters.push_back(w);
       std::error_code ec;
-      co_await t->async_wait(asio::redirect_error(use_awaitable, ec));
+      while (!*w.granted)
+        co_await w.timer->async_wait(asio::redirect_error(use_awaitable, ec));
     }
-    ++m_in_flight;
     m_result.peak_in_flight = std::max(m_result.peak_in_flight, m_in_flight);
   }
 
   void release() {
-    --m_in_flight;
-    if (!m_waiters.empty()) {
-      auto t = m_waiters.front();
-      m_waiters.pop_front();
-      t->cancel();
+    if (m_waiters.empty()) {
+      --m_in_flight;
+      return;
     }
+    auto best =
+        std::min_element(m_waiters.begin(), m_waiters.end(), [](const Waiter& a, const Waiter& b) {
+          return a.priority != b.priority ? a.priority < b.priority : a.seq < b.seq;
+        });
+    auto w = *best;
+    m_waiters.erase(best);
+    *w.granted = true; // the slot moves to the waiter: m_in_flight is unchanged
+    w.timer->cancel();
   }
 
   // One TCP connection: send `hello` (in two segments when split_at > 0), read
   // until the parser says it has enough, the server closes, or the deadline.
-  awaitable<Exchange> exchange(std::vector<std::uint8_t> hello, ParseOptions options,
+  awaitable<Exchange> exchange(std::vector<std::uint8_t> hello, ParseOptions options, int priority,
                                std::size_t split_at = 0) {
-    co_await acquire();
+    co_await acquire(priority);
     struct Slot {
       Engine* e;
       ~Slot() { e->release(); }
@@ -269,6 +306,37 @@ private:
     co_return ex;
   }
 
+  // The first (full, forward) offer of the TLS 1.2 and TLS 1.3 suite searches,
+  // published for the group checks: they skip an unsupported version, and the
+  // TLS 1.3 one reuses the answer (its HRR names a group for the same hello).
+  struct FirstProbe {
+    bool done = false;
+    ProbeRecord rec;
+    std::shared_ptr<asio::steady_timer> timer;
+  };
+  FirstProbe& first_probe_slot(TlsVersion v) {
+    auto& f = v == TlsVersion::tls1_3 ? m_first13 : m_first12;
+    if (!f.timer)
+      f.timer = std::make_shared<asio::steady_timer>(m_io, Clock::time_point::max());
+    return f;
+  }
+  void publish_first(TlsVersion v, const ProbeRecord& rec) {
+    auto& f = first_probe_slot(v);
+    if (f.done)
+      return;
+    f.done = true;
+    f.rec = rec;
+    f.timer->cancel();
+  }
+  awaitable<ProbeRecord> first_probe(TlsVersion v) {
+    auto& f = first_probe_slot(v);
+    auto timer = f.timer;
+    std::error_code ec;
+    while (!f.done)
+      co_await timer->async_wait(asio::redirect_error(use_awaitable, ec));
+    co_return f.rec;
+  }
+
   // Records the connection as evidence and classifies it.
   ProbeRecord record(const std::string& purpose, const Exchange& ex, std::uint16_t want_version,
                      const Codes* offered_suites) {
@@ -325,7 +393,9 @@ private:
 
   using Offer = std::function<awaitable<Pick>(Codes offer, std::string purpose)>;
 
-  int chunk_count() const { return std::clamp(m_result.spec.max_connections / 2, 1, 8); }
+  // Chunk loops per client-ordered search: as many as connections allowed (the
+  // other checks finish within a few round trips and free their slots).
+  int chunk_count() const { return std::clamp(m_result.spec.max_connections, 1, 16); }
 
   // Finds every item of `candidates` the server accepts, and whose order decides.
   awaitable<LoopResult> remove_loop(Codes candidates, Offer offer, std::string purpose,
@@ -336,7 +406,11 @@ private:
     Codes reversed(candidates.rbegin(), candidates.rend());
     Pick fwd, rev;
     const bool want_reverse = lo.detect_order && candidates.size() > 1;
-    if (want_reverse && lo.eager_reverse) {
+    if (lo.known_forward) {
+      fwd = *lo.known_forward;
+      if (fwd.chosen && want_reverse)
+        rev = co_await offer(reversed, purpose);
+    } else if (want_reverse && lo.eager_reverse) {
       std::vector<std::function<awaitable<void>()>> two;
       two.push_back([&]() -> awaitable<void> { fwd = co_await offer(candidates, purpose); });
       two.push_back([&]() -> awaitable<void> { rev = co_await offer(reversed, purpose); });
@@ -457,11 +531,19 @@ private:
     Offer offer = [this, v, want](Codes suites, std::string purpose) -> awaitable<Pick> {
       auto h = base_hello(v);
       h.cipher_suites = suites;
-      auto ex = co_await exchange(build_client_hello(h), {});
+      // Reading on to the ServerKeyExchange costs bytes, not round trips, and
+      // gives the DH prime size whenever a DHE suite is picked.
+      ParseOptions po;
+      po.through_key_exchange = v != TlsVersion::tls1_3;
+      auto ex = co_await exchange(build_client_hello(h), po, v == TlsVersion::tls1_2 ? 0 : 1);
       auto rec = record(purpose, ex, want, &suites);
+      if ((v == TlsVersion::tls1_2 || v == TlsVersion::tls1_3) && suites == candidate_suites(v))
+        publish_first(v, rec);
       Pick p;
       if (rec.outcome == ProbeOutcome::accepted)
         p.chosen = rec.cipher_suite;
+      if (rec.outcome == ProbeOutcome::accepted && ex.response.dh_bits && v == TlsVersion::tls1_2)
+        m_result.groups_tls12.dh_bits = ex.response.dh_bits;
       p.refused = is_refusal(rec);
       p.detail = refusal_text(rec);
       co_return p;
@@ -485,7 +567,7 @@ private:
       auto h = base_hello(TlsVersion::tls1_3);
       h.cipher_suites = candidate_suites(TlsVersion::tls1_3);
       h.groups = groups;
-      auto ex = co_await exchange(build_client_hello(h), {});
+      auto ex = co_await exchange(build_client_hello(h), {}, 1);
       auto rec = record(purpose, ex, 0x0304, nullptr);
       Pick p;
       if (rec.outcome == ProbeOutcome::accepted && rec.group &&
@@ -497,7 +579,18 @@ private:
                      : refusal_text(rec);
       co_return p;
     };
-    auto loop = co_await remove_loop(candidate_groups(TlsVersion::tls1_3), offer, "TLSv1.3 groups");
+    const auto first = co_await first_probe(TlsVersion::tls1_3);
+    if (first.outcome != ProbeOutcome::accepted) {
+      gr.detail = "TLSv1.3 not accepted: " + refusal_text(first);
+      co_return;
+    }
+    const auto all_groups = candidate_groups(TlsVersion::tls1_3);
+    LoopOptions lo;
+    if (first.group &&
+        std::find(all_groups.begin(), all_groups.end(), *first.group) != all_groups.end()) {
+      lo.known_forward = Pick{first.group, false, {}};
+    }
+    auto loop = co_await remove_loop(all_groups, offer, "TLSv1.3 groups", lo);
     gr.tested = !loop.found.empty();
     gr.groups = loop.found;
     gr.preference = loop.found.empty() ? Preference::unknown : loop.preference;
@@ -519,7 +612,7 @@ private:
       h.groups = groups;
       ParseOptions po;
       po.through_key_exchange = true;
-      auto ex = co_await exchange(build_client_hello(h), po);
+      auto ex = co_await exchange(build_client_hello(h), po, 1);
       auto rec = record(purpose, ex, 0x0303, &ecdhe);
       Pick p;
       if (rec.outcome == ProbeOutcome::accepted && ex.response.ecdhe_group &&
@@ -531,7 +624,12 @@ private:
                      : refusal_text(rec);
       co_return p;
     };
-    // The DHE prime size costs one more connection, in parallel with the loop.
+    // (The DHE prime size comes from the TLS 1.2 suite search.)
+    const auto first = co_await first_probe(TlsVersion::tls1_2);
+    if (first.outcome != ProbeOutcome::accepted) {
+      gr.detail = "TLSv1.2 not accepted: " + refusal_text(first);
+      co_return;
+    }
     std::vector<std::function<awaitable<void>()>> tasks;
     tasks.push_back([&, offer]() -> awaitable<void> {
       auto loop =
@@ -540,22 +638,6 @@ private:
       gr.groups = loop.found;
       gr.preference = loop.found.empty() ? Preference::unknown : loop.preference;
       gr.detail = loop.found.empty() ? "no ECDHE suite accepted with TLSv1.2" : loop.detail;
-    });
-    tasks.push_back([&]() -> awaitable<void> {
-      Codes dhe;
-      for (auto c : candidate_suites(TlsVersion::tls1_2)) {
-        const auto name = find_cipher_suite(c)->iana_name;
-        if (name.starts_with("TLS_DHE_") && name.find("_PSK_") == std::string_view::npos)
-          dhe.push_back(c);
-      }
-      auto h = base_hello(TlsVersion::tls1_2);
-      h.cipher_suites = dhe;
-      ParseOptions po;
-      po.through_key_exchange = true;
-      auto ex = co_await exchange(build_client_hello(h), po);
-      auto rec = record("TLSv1.2 DHE parameters", ex, 0x0303, &dhe);
-      if (rec.outcome == ProbeOutcome::accepted)
-        gr.dh_bits = ex.response.dh_bits;
     });
     co_await all(std::move(tasks));
   }
@@ -572,7 +654,7 @@ private:
       h.cipher_suites = candidate_suites(TlsVersion::tls1_2);
       for (auto i : which)
         h.alpn.emplace_back(names[i]);
-      auto ex = co_await exchange(build_client_hello(h), {});
+      auto ex = co_await exchange(build_client_hello(h), {}, 2);
       auto rec = record(purpose, ex, 0x0303, nullptr);
       Pick p;
       if (rec.outcome == ProbeOutcome::accepted && ex.response.alpn) {
@@ -627,7 +709,7 @@ private:
             h.groups.push_back(g);
         ParseOptions po;
         po.through_key_exchange = true;
-        auto ex = co_await exchange(build_client_hello(h), po);
+        auto ex = co_await exchange(build_client_hello(h), po, 3);
         auto rec = record("SNI " + to_string(c.first), ex, 0, nullptr);
         SniResult s;
         s.sni = c.first;
@@ -654,7 +736,7 @@ private:
     auto bytes = build_client_hello(h);
     sr.hello_bytes = bytes.size();
     // First segment: what fits a typical 1500-byte MTU; the rest follows separately.
-    auto ex = co_await exchange(bytes, {}, std::min<std::size_t>(1400, bytes.size() / 2));
+    auto ex = co_await exchange(bytes, {}, 3, std::min<std::size_t>(1400, bytes.size() / 2));
     auto rec = record("split ClientHello", ex, 0, nullptr);
     sr.tested = true;
     sr.outcome = rec.outcome;
@@ -689,7 +771,9 @@ private:
   asio::io_context& m_io;
   EnumerateResult m_result;
   std::size_t m_in_flight = 0;
-  std::deque<std::shared_ptr<asio::steady_timer>> m_waiters;
+  std::vector<Waiter> m_waiters;
+  FirstProbe m_first12, m_first13;
+  std::uint64_t m_seq = 0;
 };
 
 } // namespace
