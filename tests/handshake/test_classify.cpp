@@ -33,6 +33,10 @@ struct ClassifyRow {
   ProbePhase phase;
 };
 
+void PrintTo(const ClassifyRow& row, std::ostream* os) {
+  *os << row.name;
+}
+
 std::vector<ClassifyRow> classify_rows() {
   std::vector<ClassifyRow> rows;
   {
