@@ -307,8 +307,8 @@ private:
   }
 
   // The first (full, forward) offer of the TLS 1.2 and TLS 1.3 suite searches,
-  // published for the group checks: they skip an unsupported version, and the
-  // TLS 1.3 one reuses the answer (its HRR names a group for the same hello).
+  // published for the TLS 1.3 group check: it skips an unsupported version, and
+  // reuses the answer (the HRR names a group for the same hello).
   struct FirstProbe {
     bool done = false;
     ProbeRecord rec;
@@ -625,11 +625,8 @@ private:
       co_return p;
     };
     // (The DHE prime size comes from the TLS 1.2 suite search.)
-    const auto first = co_await first_probe(TlsVersion::tls1_2);
-    if (first.outcome != ProbeOutcome::accepted) {
-      gr.detail = "TLSv1.2 not accepted: " + refusal_text(first);
-      co_return;
-    }
+    // Not waiting for the TLS 1.2 suite search: the group order is often the
+    // server's, found one round trip per group, so this chain starts at once.
     std::vector<std::function<awaitable<void>()>> tasks;
     tasks.push_back([&, offer]() -> awaitable<void> {
       auto loop =
