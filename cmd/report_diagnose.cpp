@@ -73,7 +73,7 @@ json diagnose_to_json(const DiagnoseReport& r, bool verbose) {
   }
   j["probes"] = json::array();
   for (const auto& p : r.probes)
-    j["probes"].push_back(probe_to_json(p, verbose));
+    j["probes"].push_back(to_json(p, verbose));
   return j;
 }
 

@@ -49,6 +49,7 @@ struct PlanSpec {
   std::optional<std::string> sni_override; // --sni: model an SNI override rule
   std::optional<handshake::ClientCertificate> client_cert;
   std::string trust_store; // --trust-store ("" = profile's)
+  std::string edge_trust_store; // the edge probe's ("" = the system store)
   std::chrono::milliseconds timeout{10000};
 };
 

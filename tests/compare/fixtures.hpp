@@ -23,15 +23,20 @@ inline profiles::Profile cloudflare_like() {
   p.tls13_ciphersuites = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"};
   p.groups = {"X25519", "P-256", "P-384"};
   p.sni = profiles::SniPolicy::request_host;
-  profiles::Mode flexible{
-      "flexible", "Flexible", profiles::Transport::plaintext, profiles::Verify::none, {}, {}};
-  profiles::Mode full{"full", "Full", profiles::Transport::tls, profiles::Verify::none, {}, {}};
-  profiles::Mode strict{"strict",
-                        "Full (strict)",
-                        profiles::Transport::tls,
-                        profiles::Verify::chain_and_name,
-                        {"cloudflare_origin_ca"},
-                        {}};
+  auto mode = [](std::string name, std::string label, profiles::Transport t, profiles::Verify v) {
+    profiles::Mode m;
+    m.name = std::move(name);
+    m.label = std::move(label);
+    m.transport = t;
+    m.verify = v;
+    return m;
+  };
+  auto flexible =
+      mode("flexible", "Flexible", profiles::Transport::plaintext, profiles::Verify::none);
+  auto full = mode("full", "Full", profiles::Transport::tls, profiles::Verify::none);
+  auto strict =
+      mode("strict", "Full (strict)", profiles::Transport::tls, profiles::Verify::chain_and_name);
+  strict.extra_trust = {"cloudflare_origin_ca"};
   p.modes = {flexible, full, strict};
   p.default_mode = "strict";
   p.errors = {{FailureClass::connection_refused, "521"},  {FailureClass::connect_timeout, "522"},
@@ -47,8 +52,9 @@ inline profiles::Profile nginx_proxy_like() {
   p.name = "nginx proxy";
   p.sni = profiles::SniPolicy::none;
   p.versions = {TlsVersion::tls1_2, TlsVersion::tls1_3};
-  profiles::Mode def{
-      "default", "proxy_ssl_verify off", profiles::Transport::tls, profiles::Verify::none, {}, {}};
+  profiles::Mode def;
+  def.name = "default";
+  def.label = "proxy_ssl_verify off";
   p.modes = {def};
   p.default_mode = "default";
   for (auto& [k, v] : p.errors)
