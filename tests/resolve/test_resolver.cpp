@@ -120,6 +120,16 @@ TEST_P(ResolverTest, ARecordAndAaaaRecordInOneLookup) {
   EXPECT_EQ(r.name, "www.example.test");
 }
 
+TEST_P(ResolverTest, CaseAndTrailingDotDoNotMatter) {
+  auto r = resolve("WWW.Example.TEST.");
+  ASSERT_EQ(r.status, ResolveStatus::ok) << r.detail;
+  EXPECT_EQ(r.name, "WWW.Example.TEST."); // as asked
+  EXPECT_EQ(r.addresses.size(), 2u);
+  auto chain = resolve("SHOP.example.test");
+  ASSERT_EQ(chain.status, ResolveStatus::ok) << chain.detail;
+  EXPECT_EQ(chain.cname_chain.size(), 2u);
+}
+
 TEST_P(ResolverTest, NameWithoutAaaaHasOnlyItsARecord) {
   auto r = resolve("v4only.example.test");
   ASSERT_EQ(r.status, ResolveStatus::ok) << r.detail;
