@@ -6,9 +6,14 @@
 #include "resolve/resolve.hpp"
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace asio {
+class io_context;
+}
 
 namespace edgeshake::cmd {
 
@@ -44,6 +49,17 @@ struct DiagnoseReport {
   std::chrono::milliseconds elapsed{0};
 };
 
+// Async: resolves, probes and compares on `io`, sharing `resolver` with other
+// runs (scan); `on_done` is called exactly once, on the loop. Input errors are
+// reported through on_done too (never thrown).
+void start_diagnose(asio::io_context& io, resolve::Resolver& resolver, DiagnoseOptions options,
+                    handshake::RunLimits limits,
+                    std::function<void(Result<DiagnoseReport>)> on_done);
+
+// The resolver settings a run asks for (--resolver, --timeout).
+resolve::ResolverOptions resolver_options(const DiagnoseOptions& options);
+
+// Sync: own loop and resolver.
 Result<DiagnoseReport> run_diagnose(const DiagnoseOptions& options);
 
 } // namespace edgeshake::cmd

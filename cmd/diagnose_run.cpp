@@ -3,9 +3,11 @@
 #include "cmd/diagnose.hpp"
 
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
 
 namespace edgeshake::cmd {
 
@@ -42,11 +44,26 @@ Result<void> check_readable(const std::string& path, const char* flag) {
   return fail(ErrorCode::io, fmt::format("cannot read '{}'", path), flag);
 }
 
-} // namespace
-
-Result<DiagnoseReport> run_diagnose(const DiagnoseOptions& o) {
-  auto started = std::chrono::steady_clock::now();
+// Everything a run needs between its stages (kept alive by shared_ptr across
+// the loop's callbacks).
+struct DiagnoseState {
+  DiagnoseOptions o;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   DiagnoseReport report;
+  HostPort host;
+  std::uint16_t port = 443;
+  std::vector<HostPort> origin_inputs;
+  std::optional<Endpoint> edge_override;
+  std::optional<profiles::Profile> forced_cdn;
+  bool need_host = false;
+  int pending = 0;
+  std::function<void(Result<DiagnoseReport>)> on_done;
+};
+
+// Stage 1, no network: check every input, load the profiles.
+Result<void> prepare(DiagnoseState& st) {
+  const auto& o = st.o;
+  auto& report = st.report;
 
   // ---- validate everything before touching the network ----
   auto host = parse_host_port(o.host);
@@ -55,16 +72,17 @@ Result<DiagnoseReport> run_diagnose(const DiagnoseOptions& o) {
   if (host->port)
     return fail(ErrorCode::usage, "HOST takes no port; use --port", "HOST");
   report.host = host->host;
-  std::uint16_t port = o.port.value_or(443);
+  st.port = o.port.value_or(443);
+  std::uint16_t port = st.port;
 
-  std::vector<HostPort> origin_inputs;
+  auto& origin_inputs = st.origin_inputs;
   for (const auto& text : o.origins) {
     auto hp = parse_host_port(text);
     if (!hp)
       return fail(ErrorCode::input, hp.error().message, "--origin");
     origin_inputs.push_back(*hp);
   }
-  std::optional<Endpoint> edge_override;
+  auto& edge_override = st.edge_override;
   if (o.edge) {
     auto hp = parse_host_port(*o.edge);
     if (!hp || !hp->is_ip) {
@@ -87,7 +105,7 @@ Result<DiagnoseReport> run_diagnose(const DiagnoseOptions& o) {
     if (auto ok = check_readable(path, flag); !ok)
       return tl::unexpected(ok.error());
   }
-  std::optional<profiles::Profile> forced_cdn;
+  auto& forced_cdn = st.forced_cdn;
   if (o.cdn != "auto") {
     auto p = profiles::find(o.cdn);
     if (!p)
@@ -98,32 +116,20 @@ Result<DiagnoseReport> run_diagnose(const DiagnoseOptions& o) {
   if (!browser)
     return tl::unexpected(browser.error());
   report.browser = *browser;
-
-  resolve::ResolverOptions ropts;
-  ropts.servers = o.resolvers;
-  ropts.timeout = std::min(o.timeout, std::chrono::milliseconds(3000));
-  if (auto ok = resolve::validate(ropts); !ok)
-    return tl::unexpected(ok.error());
-
-  // ---- resolve: the host (unless it is an IP or --edge is given) and every origin ----
-  asio::io_context io;
-  auto resolver = resolve::Resolver::create(io, ropts);
-  if (!resolver)
-    return tl::unexpected(resolver.error());
+  st.host = *host;
   // HOST is resolved to find the edge (and the CDN), or to be the origin itself.
-  bool need_host = !host->is_ip && (origin_inputs.empty() || (!o.no_edge && !edge_override));
-  if (need_host) {
-    (*resolver)->resolve(report.host,
-                         [&](resolve::ResolveResult r) { report.host_resolution = r; });
-  }
-  report.origin_resolutions.resize(origin_inputs.size());
-  for (std::size_t i = 0; i < origin_inputs.size(); ++i) {
-    (*resolver)->expand(origin_inputs[i], port,
-                        [&, i](resolve::TargetsResult r) { report.origin_resolutions[i] = r; });
-  }
-  io.run();
-  io.restart();
+  st.need_host = !host->is_ip && (origin_inputs.empty() || (!o.no_edge && !edge_override));
+  return {};
+}
 
+// Stage 3, no network: which CDN, which edge, which origins; then the plan.
+Result<std::vector<handshake::ProbeSpec>> choose(DiagnoseState& st) {
+  const auto& o = st.o;
+  auto& report = st.report;
+  const HostPort* host = &st.host;
+  const auto& edge_override = st.edge_override;
+  const auto& forced_cdn = st.forced_cdn;
+  std::uint16_t port = st.port;
   if (report.host_resolution) {
     report.cdn_match = resolve::CdnDatabase::bundled().detect(*report.host_resolution);
   } else if (host->is_ip) {
@@ -245,21 +251,88 @@ Result<DiagnoseReport> run_diagnose(const DiagnoseOptions& o) {
       }
     }
   }
-  handshake::start(io, std::move(specs), handshake::RunLimits{},
-                   [&](std::vector<handshake::ProbeResult> r) { report.probes = std::move(r); });
-  io.run();
+  return specs;
+}
 
+void finish(std::shared_ptr<DiagnoseState> st, std::vector<handshake::ProbeResult> probes) {
+  auto& report = st->report;
+  report.probes = std::move(probes);
   compare::DiagnoseInput in;
   in.host = report.host;
   in.cdn = report.cdn;
   in.modes = report.modes;
   in.origins = report.origins;
   in.probes = report.probes;
-  in.sni_override = o.sni;
+  in.sni_override = st->o.sni;
   report.diagnosis = compare::diagnose(in);
   report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - started);
-  return report;
+      std::chrono::steady_clock::now() - st->started);
+  st->on_done(std::move(report));
+}
+
+} // namespace
+
+resolve::ResolverOptions resolver_options(const DiagnoseOptions& o) {
+  resolve::ResolverOptions ropts;
+  ropts.servers = o.resolvers;
+  ropts.timeout = std::min(o.timeout, std::chrono::milliseconds(3000));
+  return ropts;
+}
+
+void start_diagnose(asio::io_context& io, resolve::Resolver& resolver, DiagnoseOptions options,
+                    handshake::RunLimits limits,
+                    std::function<void(Result<DiagnoseReport>)> on_done) {
+  auto st = std::make_shared<DiagnoseState>();
+  st->o = std::move(options);
+  st->on_done = std::move(on_done);
+  if (auto ok = prepare(*st); !ok) {
+    asio::post(io, [st, e = ok.error()] { st->on_done(tl::unexpected(e)); });
+    return;
+  }
+  // Stage 2: every DNS query at once; stage 3 and 4 run when the last answers.
+  auto after_dns = [st, &io, limits] {
+    if (--st->pending > 0)
+      return;
+    auto specs = choose(*st);
+    if (!specs) {
+      st->on_done(tl::unexpected(specs.error()));
+      return;
+    }
+    handshake::start(io, std::move(*specs), limits,
+                     [st](std::vector<handshake::ProbeResult> r) { finish(st, std::move(r)); });
+  };
+  st->pending = 1 + (st->need_host ? 1 : 0) + static_cast<int>(st->origin_inputs.size());
+  if (st->need_host) {
+    resolver.resolve(st->report.host, [st, after_dns](resolve::ResolveResult r) {
+      st->report.host_resolution = std::move(r);
+      after_dns();
+    });
+  }
+  st->report.origin_resolutions.resize(st->origin_inputs.size());
+  for (std::size_t i = 0; i < st->origin_inputs.size(); ++i) {
+    resolver.expand(st->origin_inputs[i], st->port, [st, i, after_dns](resolve::TargetsResult r) {
+      st->report.origin_resolutions[i] = std::move(r);
+      after_dns();
+    });
+  }
+  asio::post(io, after_dns); // the "1 +": also completes a run with no DNS at all
+}
+
+Result<DiagnoseReport> run_diagnose(const DiagnoseOptions& options) {
+  auto ropts = resolver_options(options);
+  if (auto ok = resolve::validate(ropts); !ok)
+    return tl::unexpected(ok.error());
+  asio::io_context io;
+  auto resolver = resolve::Resolver::create(io, ropts);
+  if (!resolver)
+    return tl::unexpected(resolver.error());
+  std::optional<Result<DiagnoseReport>> result;
+  start_diagnose(io, **resolver, options, handshake::RunLimits{},
+                 [&](Result<DiagnoseReport> r) { result = std::move(r); });
+  io.run();
+  if (!result)
+    return fail(ErrorCode::runtime, "diagnosis did not complete (event loop ended early)");
+  return std::move(*result);
 }
 
 } // namespace edgeshake::cmd
