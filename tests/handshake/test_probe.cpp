@@ -13,6 +13,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -654,6 +659,35 @@ TEST(ProbeRun, Ipv6Loopback) {
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].status, ProbeStatus::not_tls) << results[0].reason;
   EXPECT_EQ(results[0].first_bytes.rfind("HTTP/1.1 400", 0), 0u);
+}
+
+// A listener whose accept queue is full drops further SYNs (Linux), so a
+// connect to it never completes: tcp_timeout, on loopback.
+TEST(ProbeRun, FullAcceptQueueIsATcpTimeout) {
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  ::inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(::listen(listener, 0), 0);
+  socklen_t len = sizeof sa;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&sa), &len);
+  const auto port = ntohs(sa.sin_port);
+  // Fill the queue (never accepted).
+  int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::connect(filler, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  const auto& c = shared_catalogue();
+  auto spec = loopback_spec(port, default_client_profile(), c, c.host);
+  spec.timeout = milliseconds(600);
+  auto results = handshake::run({spec});
+  ::close(filler);
+  ::close(listener);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(handshake::to_string(results[0].status), "tcp_timeout") << results[0].reason;
+  EXPECT_EQ(results[0].phase, handshake::ProbePhase::connect);
+  EXPECT_GE(results[0].timings.total, milliseconds(550));
+  EXPECT_LT(results[0].timings.total, milliseconds(600 + 300));
 }
 
 TEST(ProbeRun, EmptyRunCallsBackWithNothing) {
