@@ -50,10 +50,6 @@ std::string_view type_name(toml::node_type t) {
   return "a value";
 }
 
-std::string q(std::string_view s) {
-  return "'" + std::string(s) + "'";
-}
-
 std::string one_of(std::initializer_list<std::string_view> words) {
   std::string out;
   std::size_t i = 0;
@@ -96,7 +92,7 @@ public:
     for (auto&& [k, v] : t) {
       (void)v;
       if (std::find(keys.begin(), keys.end(), k.str()) == keys.end()) {
-        fail(pos_of(k.source()), "unknown key " + q(k.str()) + " " + std::string(context));
+        fail(pos_of(k.source()), "unknown key " + quote(k.str()) + " " + std::string(context));
         return;
       }
     }
@@ -107,14 +103,14 @@ public:
     const toml::node* n = t.get(key);
     if (!n) {
       if (required)
-        fail(table_pos, "missing required key " + q(key));
+        fail(table_pos, "missing required key " + quote(key));
       return std::nullopt;
     }
     if (pos)
       *pos = pos_of(n->source());
     if (!n->is_string()) {
       fail(pos_of(n->source()),
-           q(key) + " must be a string, not " + std::string(type_name(n->type())));
+           quote(key) + " must be a string, not " + std::string(type_name(n->type())));
       return std::nullopt;
     }
     return n->as_string()->get();
@@ -133,13 +129,13 @@ public:
     const toml::array* a = n->as_array();
     if (!a) {
       fail(pos_of(n->source()),
-           q(key) + " must be an array of strings, not " + std::string(type_name(n->type())));
+           quote(key) + " must be an array of strings, not " + std::string(type_name(n->type())));
       return out;
     }
     for (const toml::node& el : *a) {
       if (!el.is_string()) {
         fail(pos_of(el.source()),
-             q(key) + " entries must be strings, not " + std::string(type_name(el.type())));
+             quote(key) + " entries must be strings, not " + std::string(type_name(el.type())));
         return out;
       }
       out.push_back(el.as_string()->get());
@@ -157,7 +153,7 @@ public:
       *pos = pos_of(n->source());
     if (!n->is_integer()) {
       fail(pos_of(n->source()),
-           q(key) + " must be an integer, not " + std::string(type_name(n->type())));
+           quote(key) + " must be an integer, not " + std::string(type_name(n->type())));
       return std::nullopt;
     }
     return n->as_integer()->get();
@@ -168,8 +164,8 @@ public:
     if (!n)
       return std::nullopt;
     if (!n->is_boolean()) {
-      fail(pos_of(n->source()),
-           q(key) + " must be a boolean (true or false), not " + std::string(type_name(n->type())));
+      fail(pos_of(n->source()), quote(key) + " must be a boolean (true or false), not " +
+                                    std::string(type_name(n->type())));
       return std::nullopt;
     }
     return n->as_boolean()->get();
@@ -187,7 +183,7 @@ public:
       *pos = pos_of(n->source());
     if (!n->is_table()) {
       fail(pos_of(n->source()),
-           q(key) + " must be a table, not " + std::string(type_name(n->type())));
+           quote(key) + " must be a table, not " + std::string(type_name(n->type())));
       return nullptr;
     }
     return n->as_table();
@@ -199,20 +195,20 @@ public:
     for (auto&& [k, v] : t) {
       auto c = parse_failure_class(k.str());
       if (!c) {
-        fail(pos_of(k.source()), "unknown failure class " + q(k.str()) + " in " +
+        fail(pos_of(k.source()), "unknown failure class " + quote(k.str()) + " in " +
                                      std::string(context) + " (expected one of " +
                                      failure_class_list() + ")");
         return;
       }
       if (!v.is_string()) {
-        fail(pos_of(v.source()), "the edge result for " + q(k.str()) + " must be a string, not " +
-                                     std::string(type_name(v.type())));
+        fail(pos_of(v.source()), "the edge result for " + quote(k.str()) +
+                                     " must be a string, not " + std::string(type_name(v.type())));
         return;
       }
       const std::string& result = v.as_string()->get();
       if (result.empty() || result.find_first_of("\r\n") != std::string::npos) {
         fail(pos_of(v.source()),
-             "the edge result for " + q(k.str()) + " must be one non-empty line");
+             "the edge result for " + quote(k.str()) + " must be one non-empty line");
         return;
       }
       out[*c] = result;
@@ -228,14 +224,14 @@ public:
       return;
     const toml::array* a = n->as_array();
     if (!a) {
-      fail(pos_of(n->source()), q(key) + " must be an array of tables {name, reason}, not " +
+      fail(pos_of(n->source()), quote(key) + " must be an array of tables {name, reason}, not " +
                                     std::string(type_name(n->type())));
       return;
     }
     for (const toml::node& el : *a) {
       const toml::table* e = el.as_table();
       if (!e) {
-        fail(pos_of(el.source()), q(key) + " entries must be tables {name, reason}, not " +
+        fail(pos_of(el.source()), quote(key) + " entries must be tables {name, reason}, not " +
                                       std::string(type_name(el.type())));
         return;
       }
@@ -247,11 +243,11 @@ public:
       if (failed())
         return;
       if (name->empty()) {
-        fail(name_pos, q(key) + " entry with an empty name");
+        fail(name_pos, quote(key) + " entry with an empty name");
         return;
       }
       if (reason->empty()) {
-        fail(p, q(key) + " entry " + q(*name) + " needs a reason");
+        fail(p, quote(key) + " entry " + quote(*name) + " needs a reason");
         return;
       }
       out.push_back(NotOffered{*name, *reason});
@@ -275,7 +271,7 @@ void read_mode(Reader& r, const toml::table& t, Pos table_pos, Mode& m, ModePosi
     auto v = parse_transport(*s);
     if (!v)
       r.fail(mp.transport,
-             "unknown transport " + q(*s) + " (expected " + one_of({"tls", "plaintext"}) + ")");
+             "unknown transport " + quote(*s) + " (expected " + one_of({"tls", "plaintext"}) + ")");
     else
       m.transport = *v;
   } else {
@@ -285,7 +281,7 @@ void read_mode(Reader& r, const toml::table& t, Pos table_pos, Mode& m, ModePosi
     mp.has_verify = true;
     auto v = parse_verify(*s);
     if (!v)
-      r.fail(mp.verify, "unknown verify policy " + q(*s) + " (expected " +
+      r.fail(mp.verify, "unknown verify policy " + quote(*s) + " (expected " +
                             one_of({"none", "chain", "chain_and_name"}) + ")");
     else
       m.verify = *v;
@@ -328,7 +324,7 @@ Result<Parsed> read_profile(std::string_view toml_text, const std::string& origi
       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     });
     if (!ok)
-      r.fail(id_pos, "id " + q(*s) + " must be lower-case letters, digits, '-', '_' or '.'");
+      r.fail(id_pos, "id " + quote(*s) + " must be lower-case letters, digits, '-', '_' or '.'");
     p.id = *s;
   } else {
     p.id = id;
@@ -363,7 +359,7 @@ Result<Parsed> read_profile(std::string_view toml_text, const std::string& origi
     for (std::size_t i = 0; i < versions.size() && !r.failed(); ++i) {
       auto v = parse_tls_version(versions[i]);
       if (!v)
-        r.fail(version_pos[i], "unknown TLS version " + q(versions[i]) +
+        r.fail(version_pos[i], "unknown TLS version " + quote(versions[i]) +
                                    " (expected SSLv3, TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)");
       else
         p.versions.push_back(*v);
@@ -392,7 +388,7 @@ Result<Parsed> read_profile(std::string_view toml_text, const std::string& origi
     if (auto s = r.string(*ch, "sni", &pos.sni)) {
       auto v = parse_sni_policy(*s);
       if (!v)
-        r.fail(pos.sni, "unknown sni policy " + q(*s) + " (expected " +
+        r.fail(pos.sni, "unknown sni policy " + quote(*s) + " (expected " +
                             one_of({"request_host", "none", "fixed"}) + ")");
       else
         p.sni = *v;

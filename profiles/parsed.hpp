@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace edgeshake::profiles::detail {
@@ -70,6 +71,29 @@ Result<Parsed> read_profile(std::string_view toml_text, const std::string& origi
 // The rules across entries and against the linked OpenSSL (docs/profiles.md,
 // "Validation"). Returns the first violation.
 std::optional<Error> validate(const Parsed& parsed, const std::string& origin);
+
+// 'value' for an error message: one line (control bytes as \xNN), at most 80
+// characters, so a message always fits the one-line error format.
+inline std::string quote(std::string_view s) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out = "'";
+  std::size_t shown = 0;
+  for (char ch : s) {
+    if (++shown > 80) {
+      out += "...";
+      break;
+    }
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += k_hex[c >> 4];
+      out += k_hex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out + "'";
+}
 
 inline std::string where(const std::string& origin, Pos p) {
   return origin + ":" + std::to_string(p.line) + ":" + std::to_string(p.column);

@@ -10,10 +10,6 @@ namespace edgeshake::profiles::detail {
 
 namespace {
 
-std::string q(std::string_view s) {
-  return "'" + std::string(s) + "'";
-}
-
 std::string version_name(TlsVersion v) {
   return std::string(edgeshake::to_string(v));
 }
@@ -74,7 +70,7 @@ private:
       const auto& s = m_p.sources[i];
       if (s.rfind("https://", 0) != 0 && s.rfind("http://", 0) != 0)
         fail(at(m_pos.sources, i, m_pos.root),
-             "source " + q(s) + " must be a URL (http:// or https://)");
+             "source " + quote(s) + " must be a URL (http:// or https://)");
     }
   }
 
@@ -89,14 +85,14 @@ private:
       if (i == 0)
         continue;
       if (v[i] == v[i - 1]) {
-        fail(p, "duplicate TLS version " + q(version_name(v[i])));
+        fail(p, "duplicate TLS version " + quote(version_name(v[i])));
       } else if (v[i] < v[i - 1]) {
-        fail(p, "versions must be in ascending order: " + q(version_name(v[i])) + " after " +
-                    q(version_name(v[i - 1])));
+        fail(p, "versions must be in ascending order: " + quote(version_name(v[i])) + " after " +
+                    quote(version_name(v[i - 1])));
       } else if (static_cast<int>(v[i]) != static_cast<int>(v[i - 1]) + 1) {
         auto missing = static_cast<TlsVersion>(static_cast<int>(v[i - 1]) + 1);
-        fail(p, "versions must be contiguous: " + q(version_name(v[i])) + " follows " +
-                    q(version_name(v[i - 1])) + " without " + q(version_name(missing)));
+        fail(p, "versions must be contiguous: " + quote(version_name(v[i])) + " follows " +
+                    quote(version_name(v[i - 1])) + " without " + quote(version_name(missing)));
       }
     }
     if (!ok() || v.empty())
@@ -138,25 +134,25 @@ private:
       case NameStatus::ok:
         break;
       case NameStatus::unknown:
-        fail(p, "unknown TLS 1.2 cipher " + q(c));
+        fail(p, "unknown TLS 1.2 cipher " + quote(c));
         break;
       case NameStatus::alias:
-        fail(p, "unknown TLS 1.2 cipher " + q(c) + ": a cipher string selecting " +
+        fail(p, "unknown TLS 1.2 cipher " + quote(c) + ": a cipher string selecting " +
                     std::to_string(check.matches) + " suites, not one OpenSSL cipher name");
         break;
       case NameStatus::other_kind:
-        fail(p, "unknown TLS 1.2 cipher " + q(c) +
+        fail(p, "unknown TLS 1.2 cipher " + quote(c) +
                     ": it is a TLS 1.3 suite (list it in tls13_ciphersuites)");
         break;
       }
       if (ok() && !seen.insert(c).second)
-        fail(p, "duplicate TLS 1.2 cipher " + q(c));
+        fail(p, "duplicate TLS 1.2 cipher " + quote(c));
     }
     for (std::size_t i = 0; i < m_p.ciphers_not_offered.size() && ok(); ++i) {
       const auto& name = m_p.ciphers_not_offered[i].name;
       if (seen.count(name))
         fail(at(m_pos.ciphers_not_offered, i, m_pos.client_hello),
-             "cipher " + q(name) + " is in both ciphers and ciphers_not_offered");
+             "cipher " + quote(name) + " is in both ciphers and ciphers_not_offered");
     }
     if (!ok())
       return;
@@ -178,12 +174,12 @@ private:
       Pos p = at(m_pos.tls13_ciphersuites, i, m_pos.tls13_key);
       auto check = m_names.tls13_suite(c);
       if (check.status == NameStatus::other_kind)
-        fail(p, "unknown TLS 1.3 ciphersuite " + q(c) +
+        fail(p, "unknown TLS 1.3 ciphersuite " + quote(c) +
                     ": it is a TLS 1.2 cipher (list it in ciphers)");
       else if (check.status != NameStatus::ok)
-        fail(p, "unknown TLS 1.3 ciphersuite " + q(c));
+        fail(p, "unknown TLS 1.3 ciphersuite " + quote(c));
       else if (!seen.insert(c).second)
-        fail(p, "duplicate TLS 1.3 ciphersuite " + q(c));
+        fail(p, "duplicate TLS 1.3 ciphersuite " + quote(c));
     }
     if (!ok())
       return;
@@ -202,18 +198,18 @@ private:
     }
     for (std::size_t i = 0; i < m_p.groups.size() && ok(); ++i) {
       if (m_names.group(m_p.groups[i]).status != NameStatus::ok)
-        fail(at(m_pos.groups, i, m_pos.groups_key), "unknown group " + q(m_p.groups[i]));
+        fail(at(m_pos.groups, i, m_pos.groups_key), "unknown group " + quote(m_p.groups[i]));
     }
     if (!ok())
       return;
     if (auto bad = m_names.first_rejected_group(m_p.groups))
       fail(at(m_pos.groups, *bad, m_pos.groups_key),
-           "duplicate group " + q(m_p.groups[*bad]) + " (the same group is listed earlier)");
+           "duplicate group " + quote(m_p.groups[*bad]) + " (the same group is listed earlier)");
     for (std::size_t i = 0; i < m_p.groups_not_offered.size() && ok(); ++i) {
       const auto& name = m_p.groups_not_offered[i].name;
       if (std::find(m_p.groups.begin(), m_p.groups.end(), name) != m_p.groups.end())
         fail(at(m_pos.groups_not_offered, i, m_pos.client_hello),
-             "group " + q(name) + " is in both groups and groups_not_offered");
+             "group " + quote(name) + " is in both groups and groups_not_offered");
     }
   }
 
@@ -224,13 +220,13 @@ private:
     for (std::size_t i = 0; i < s.size() && ok(); ++i) {
       if (m_names.sigalg(s[i]).status != NameStatus::ok)
         fail(at(m_pos.signature_algorithms, i, m_pos.client_hello),
-             "unknown signature algorithm " + q(s[i]));
+             "unknown signature algorithm " + quote(s[i]));
     }
     if (!ok() || s.empty())
       return;
     if (auto bad = m_names.first_rejected_sigalg(s))
       fail(at(m_pos.signature_algorithms, *bad, m_pos.client_hello),
-           "duplicate signature algorithm " + q(s[*bad]) +
+           "duplicate signature algorithm " + quote(s[*bad]) +
                " (the same algorithm is listed earlier)");
   }
 
@@ -244,7 +240,7 @@ private:
       if (a.empty() || a.size() > 255)
         fail(p, "ALPN protocol names must be 1 to 255 bytes");
       else if (!seen.insert(a).second)
-        fail(p, "duplicate ALPN protocol " + q(a));
+        fail(p, "duplicate ALPN protocol " + quote(a));
     }
   }
 
@@ -255,10 +251,10 @@ private:
       if (!m_pos.has_sni_name || m_p.sni_name.empty())
         fail(m_pos.sni, "sni = \"fixed\" needs sni_name");
       else if (!valid_dns_name(m_p.sni_name))
-        fail(m_pos.sni_name, "sni_name " + q(m_p.sni_name) + " is not a DNS host name");
+        fail(m_pos.sni_name, "sni_name " + quote(m_p.sni_name) + " is not a DNS host name");
     } else if (m_pos.has_sni_name) {
       fail(m_pos.sni_name,
-           "sni_name is set but sni is " + q(to_string(m_p.sni)) + " (use sni = \"fixed\")");
+           "sni_name is set but sni is " + quote(to_string(m_p.sni)) + " (use sni = \"fixed\")");
     }
   }
 
@@ -282,13 +278,13 @@ private:
     for (std::size_t i = 0; i < m_p.ciphers.size() && ok(); ++i) {
       if (!offered(m_p.ciphers[i]))
         fail(at(m_pos.ciphers, i, m_pos.ciphers_key),
-             "TLS 1.2 cipher " + q(m_p.ciphers[i]) + " would not be offered with versions " +
+             "TLS 1.2 cipher " + quote(m_p.ciphers[i]) + " would not be offered with versions " +
                  range + " at security_level " + std::to_string(m_p.security_level));
     }
     for (std::size_t i = 0; i < m_p.tls13_ciphersuites.size() && ok(); ++i) {
       if (!offered(m_p.tls13_ciphersuites[i]))
         fail(at(m_pos.tls13_ciphersuites, i, m_pos.tls13_key),
-             "TLS 1.3 ciphersuite " + q(m_p.tls13_ciphersuites[i]) +
+             "TLS 1.3 ciphersuite " + quote(m_p.tls13_ciphersuites[i]) +
                  " would not be offered at security_level " + std::to_string(m_p.security_level));
     }
   }
@@ -305,21 +301,22 @@ private:
       const Mode& m = m_p.modes[i];
       const ModePositions& mp = m_pos.modes[i];
       if (!valid_mode_name(m.name)) {
-        fail(mp.name, "mode name " + q(m.name) + " must be lower-case letters, digits, '-' or '_'");
+        fail(mp.name,
+             "mode name " + quote(m.name) + " must be lower-case letters, digits, '-' or '_'");
         return;
       }
       if (!names.insert(m.name).second) {
-        fail(mp.name, "duplicate mode name " + q(m.name));
+        fail(mp.name, "duplicate mode name " + quote(m.name));
         return;
       }
       if (m.transport == Transport::tls && !mp.has_verify) {
-        fail(mp.table, "mode " + q(m.name) +
+        fail(mp.table, "mode " + quote(m.name) +
                            " needs verify (none, chain or chain_and_name) for transport 'tls'");
         return;
       }
       if (m.transport == Transport::plaintext && m.verify != Verify::none) {
-        fail(mp.verify, "mode " + q(m.name) + " is plaintext but verify is " +
-                            q(to_string(m.verify)) + " (no certificate to check)");
+        fail(mp.verify, "mode " + quote(m.name) + " is plaintext but verify is " +
+                            quote(to_string(m.verify)) + " (no certificate to check)");
         return;
       }
       for (std::size_t j = 0; j < m.extra_trust.size(); ++j) {
@@ -328,12 +325,12 @@ private:
         bool known = std::find(std::begin(k_extra_trust_names), std::end(k_extra_trust_names), t) !=
                      std::end(k_extra_trust_names);
         if (!known)
-          fail(p, "unknown extra_trust " + q(t) + " (expected cloudflare_origin_ca)");
+          fail(p, "unknown extra_trust " + quote(t) + " (expected cloudflare_origin_ca)");
         else if (m.verify == Verify::none)
-          fail(p, "extra_trust " + q(t) + " in mode " + q(m.name) +
+          fail(p, "extra_trust " + quote(t) + " in mode " + quote(m.name) +
                       " has no effect with verify = 'none'");
         else if (std::count(m.extra_trust.begin(), m.extra_trust.end(), t) > 1)
-          fail(p, "duplicate extra_trust " + q(t));
+          fail(p, "duplicate extra_trust " + quote(t));
         if (!ok())
           return;
       }
@@ -343,7 +340,7 @@ private:
       for (const auto& m : m_p.modes)
         known += (known.empty() ? "" : ", ") + m.name;
       fail(m_pos.default_mode,
-           "default_mode " + q(m_p.default_mode) + " is not a mode (modes: " + known + ")");
+           "default_mode " + quote(m_p.default_mode) + " is not a mode (modes: " + known + ")");
     }
   }
 
@@ -361,7 +358,7 @@ private:
       }
       if (!missing.empty())
         fail(m_pos.has_errors ? m_pos.errors_table : m_pos.modes[i].table,
-             "mode " + q(m.name) + " has no edge result for " + missing +
+             "mode " + quote(m.name) + " has no edge result for " + missing +
                  " (add them to [errors])");
     }
   }
@@ -371,7 +368,7 @@ private:
       return;
     std::error_code ec;
     if (!std::filesystem::exists(m_p.trust_store, ec))
-      fail(m_pos.trust_store, "trust store " + q(m_p.trust_store) + " does not exist");
+      fail(m_pos.trust_store, "trust store " + quote(m_p.trust_store) + " does not exist");
   }
 
   const Profile& m_p;

@@ -52,6 +52,9 @@ TEST(ProfileValidate, Tls12Ciphers) {
                       "unknown TLS 1.2 cipher 'AES128-SHA:@SECLEVEL=5'", 4, 12);
   profile_should_fail(with_hello(v + "ciphers = [\"!AES128-SHA\"]\n" + g),
                       "unknown TLS 1.2 cipher '!AES128-SHA'", 4, 12);
+  // Control characters are escaped so the message stays on one line.
+  profile_should_fail(with_hello(v + "ciphers = [\"AES\\nSHA\"]\n" + g),
+                      "unknown TLS 1.2 cipher 'AES\\x0aSHA'", 4, 12);
   profile_should_fail(with_hello(v + "ciphers = [\"aes128-sha\"]\n" + g),
                       "unknown TLS 1.2 cipher 'aes128-sha'", 4, 12);
   profile_should_fail(with_hello(v + "ciphers = [\"TLS_AES_128_GCM_SHA256\"]\n" + g),
