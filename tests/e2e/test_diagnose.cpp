@@ -333,13 +333,13 @@ TEST_F(Diagnose, ResetDuringHandshake) {
 }
 
 TEST_F(Diagnose, HttpResponseTimeout) {
-  ES_REQUIRE_PROGRAM("openssl");
-  OpensslServerConfig cfg; // s_server without -www completes TLS and never answers HTTP
-  cfg.cert = c.leaf_rsa.cert;
-  cfg.key = c.leaf_rsa.key;
-  cfg.chain = c.intermediate.cert;
-  OpensslServer server(cfg);
-  auto run = run_diagnose(c.host, {"--origin", "127.0.0.1:" + std::to_string(server.port()),
+  // TLS completes; the application behind the origin never answers.
+  RawServer app(RawMode::silent);
+  NginxConfig cfg = origin(c.leaf_rsa);
+  cfg.servers[0].extra = {"location = / { proxy_pass http://127.0.0.1:" +
+                          std::to_string(app.port()) + "; proxy_read_timeout 60s; }"};
+  NginxOrigin nginx(cfg);
+  auto run = run_diagnose(c.host, {"--origin", "127.0.0.1:" + std::to_string(nginx.port()),
                                    "--no-edge", "--cdn", "cloudflare", "--trust-store",
                                    c.ca_file.string(), "--timeout", "2s"});
   expect_failure(run, "http_response_timeout", "524", "524", "primary");
@@ -374,9 +374,8 @@ TEST_F(Diagnose, ClockSkewFromTheOriginsDateHeader) {
   backend.set_http_reply("HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n"
                          "Content-Length: 3\r\nConnection: close\r\n\r\nok\n");
   NginxConfig cfg = origin(c.leaf_rsa);
-  cfg.servers[0].extra = {"location / { proxy_pass http://127.0.0.1:" +
+  cfg.servers[0].extra = {"location = / { proxy_pass http://127.0.0.1:" +
                           std::to_string(backend.port()) + "; proxy_pass_header Date; }"};
-  cfg.servers[0].return_code = 0;
   NginxOrigin nginx(cfg);
   auto run = diagnose(nginx.port());
   const auto* f = run.finding("clock_skew");
