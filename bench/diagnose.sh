@@ -58,10 +58,10 @@ row() { # label scenario upstream one_way_ms
     ((ms < best)) && best=$ms
     ((ms > worst)) && worst=$ms
     total=$((total + ms))
-    local r=$(cat "$tmp/rss")
+    local r=$(tail -n 1 "$tmp/rss")
     ((r > rss)) && rss=$r
   done
-  verdict=$(grep -o '"cause": *"[a-z_0-9]*"' "$tmp/out.json" | sort -u | sed 's/.*"\([a-z_0-9]*\)"$/\1/' | grep -v '^none$' | head -1)
+  verdict=$(grep -o '"cause": *"[a-z_0-9]*"' "$tmp/out.json" | sort -u | sed 's/.*"\([a-z_0-9]*\)"$/\1/' | grep -v "^none$" | head -1 || true)
   stop_proxy
   printf '| %s | %s | %d | %d | %d | %d | %d | %s |\n' "$label" "$scenario" $((2 * delay)) \
     "$best" $((total / runs)) "$conns" "$rss" "${verdict:-none}"

@@ -13,7 +13,7 @@ scenario=${1:-expired}
 shift || true
 
 "$root/scripts/install-deps.sh"
-cmake -S "$root" -B "$root/build" -DEDGESHAKE_BUILD_TESTS=OFF >/dev/null
+cmake -S "$root" -B "$root/build" >/dev/null
 cmake --build "$root/build" --target edgeshake -j"$(nproc)" >/dev/null
 es=$root/build/cmd/edgeshake
 
