@@ -238,16 +238,16 @@ std::string diagnose_to_text(const DiagnoseReport& r, const Style& s, bool verbo
       w[c] = std::max(w[c], std::min<std::size_t>(48, cell.size()));
   }
   auto clip = [](const std::string& x) { return x.size() > 48 ? x.substr(0, 45) + "..." : x; };
-  out += fmt::format("  {:<13}", "");
+  std::string header = fmt::format("  {:<13}", "");
   for (std::size_t c = 0; c < cols.size(); ++c)
-    out += fmt::format("  {:<{}}", clip(cols[c].first), w[c]);
-  out += "\n";
+    header += fmt::format("  {:<{}}", clip(cols[c].first), w[c]);
+  out += header.substr(0, header.find_last_not_of(' ') + 1) + "\n";
   for (std::size_t row = 0; row < std::size(rows); ++row) {
-    out += fmt::format("  {:<13}", rows[row]);
+    std::string line = fmt::format("  {:<13}", rows[row]);
     for (std::size_t c = 0; c < cols.size(); ++c) {
-      out += fmt::format("  {:<{}}", clip(cols[c].second[row]), w[c]);
+      line += fmt::format("  {:<{}}", clip(cols[c].second[row]), w[c]);
     }
-    out += "\n";
+    out += line.substr(0, line.find_last_not_of(' ') + 1) + "\n";
   }
   int probes = static_cast<int>(r.probes.size());
   out += fmt::format("\n{}\n", s.dim(fmt::format("{} probes ({} connections) in {} ms", probes,

@@ -20,6 +20,9 @@ es=$root/build/cmd/edgeshake
 "$root/examples/lab.sh" start >/dev/null
 trap '"$root/examples/lab.sh" stop >/dev/null' EXIT
 ca=${LAB_DIR:-$root/examples/lab/run}/certs/ca.crt
+# The lab edge's certificate comes from the lab CA: let the edge probe's
+# "system" store be that CA (docs/cli.md, EDGESHAKE_SYSTEM_TRUST).
+export EDGESHAKE_SYSTEM_TRUST=$ca
 common=(--resolver 127.77.0.53 --port 8443 --trust-store "$ca")
 
 diag() { # site, then extra flags
