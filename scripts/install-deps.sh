@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything edgeshake needs to build, test and run its example lab,
 # from Debian 12's own packages. Idempotent: installs only what is missing.
-# Usage: scripts/install-deps.sh [--with-peers]   (peers: sslscan, testssl.sh, nmap for bench/)
+# Usage: scripts/install-deps.sh [--with-peers] [--with-fuzz]
+#   peers: sslscan, testssl.sh, nmap for bench/; fuzz: clang + libFuzzer for scripts/fuzz.sh
 set -euo pipefail
 
 pkgs=(
@@ -9,10 +10,14 @@ pkgs=(
   libssl-dev openssl libc-ares-dev libtomlplusplus-dev libfmt-dev
   libgtest-dev libgmock-dev libasio-dev libcli11-dev nlohmann-json3-dev libexpected-dev
   nginx-light dnsmasq-base iproute2 procps util-linux
+  time
 )
-if [[ "${1:-}" == "--with-peers" ]]; then
-  pkgs+=(sslscan testssl.sh nmap hyperfine time)
-fi
+for arg in "$@"; do
+  case "$arg" in
+  --with-peers) pkgs+=(sslscan testssl.sh nmap hyperfine time) ;;
+  --with-fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
+  esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do
