@@ -6,6 +6,9 @@
 #
 #   sudo bench/enumerate.sh [BUILD_DIR] [RTT_MS]     (defaults: build, 50)
 #
+# Each of edgeshake, sslscan and nmap runs REPEAT times (default 3) and the run
+# with the median wall time is reported; testssl.sh runs once (minutes per run).
+#
 # Measures per run: wall time and peak RSS (/usr/bin/time -v), TCP connections
 # (counted by latency_proxy, which every tool goes through; 0 ms delay for the
 # direct runs) and cipher suites found (parsed from each tool's output).
@@ -102,8 +105,15 @@ print(len({e["id"] for e in d if re.match(r"cipher-(tls|ssl)", e["id"]) and "_x"
   nmap) grep -cE '^\|\s+TLS_[A-Z0-9_]+ .*- [A-F]$' "$2" || true ;;
   esac
 }
-run() { # tool origin-name origin-port rtt
-  local tool=$1 origin=$2 port=$3 rtt=$4 tag="$1-$2-$4ms"
+REPEAT=${REPEAT:-3}
+run() { # tool origin-name origin-port rtt -> prints one table row (median of the repeats)
+  local n=$REPEAT i
+  [[ $1 == testssl ]] && n=1
+  for ((i = 1; i <= n; i++)); do run_once "$@" "$i"; done |
+    sort -t'|' -k5,5 -g | awk -v m=$(((n + 1) / 2)) 'NR == m'
+}
+run_once() { # tool origin-name origin-port rtt repeat
+  local tool=$1 origin=$2 port=$3 rtt=$4 tag="$1-$2-$4ms-$5"
   local extra=() pport
   ((rtt > 0)) && extra=(--connect-rtt)
   "$PROXY" --listen 127.0.0.1:0 --upstream "127.0.0.1:$port" --delay-ms $((rtt / 2)) \
@@ -131,10 +141,10 @@ run() { # tool origin-name origin-port rtt
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$WORK/$tag.time")
   conns=$(cat "$WORK/$tag.count")
   suites=$(count_suites "$tool" "$WORK/$tag.out" "$WORK/$tag.json")
-  printf '| %s | %s ms | %s | %s s | %s | %s MiB | %s |\n' "$origin" "$rtt" "$tool" "$wall" "$conns" "$rss" "$suites"
+  printf '| %s | %s ms | %s | %s | %s | %s MiB | %s |\n' "$origin" "$rtt" "$tool" "$wall" "$conns" "$rss" "$suites"
 }
 
-echo "| origin | added RTT | tool | wall time | TCP connections | peak RSS | suites found |"
+echo "| origin | added RTT | tool | wall time (s) | TCP connections | peak RSS | suites found |"
 echo "|---|---|---|---|---|---|---|"
 for rtt in 0 "$RTT"; do
   for origin in default mismatch; do
