@@ -309,7 +309,7 @@ void add_enumerate_command(CLI::App& app, Action& run) {
       if (result.status != en::EnumerateStatus::complete) {
         if (!opts->json)
           fmt::print(stderr, "edgeshake: {}: {}\n", to_string(result.status), result.detail);
-        return k_exit_problem;
+        return result.status == en::EnumerateStatus::error ? k_exit_incomplete : k_exit_problem;
       }
       return k_exit_ok;
     };

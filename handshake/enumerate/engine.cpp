@@ -782,7 +782,7 @@ void start_enumerate(asio::io_context& io, EnumerateSpec spec,
                  [engine, done = std::move(done)](std::exception_ptr e, EnumerateResult r) {
                    if (e) {
                      r = EnumerateResult{};
-                     r.status = EnumerateStatus::unreachable;
+                     r.status = EnumerateStatus::error;
                      try {
                        std::rethrow_exception(e);
                      } catch (const std::exception& ex) {
@@ -871,6 +871,8 @@ std::string to_string(EnumerateStatus s) {
     return "unreachable";
   case EnumerateStatus::not_tls:
     return "not_tls";
+  case EnumerateStatus::error:
+    return "error";
   }
   return "?";
 }

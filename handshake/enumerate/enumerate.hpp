@@ -114,6 +114,7 @@ enum class EnumerateStatus {
   complete,    // every probe ran
   unreachable, // TCP connect failed / nothing answered TLS at all
   not_tls,     // something answered, but not TLS
+  error,       // the enumerator itself failed (resources, internal error)
 };
 
 struct EnumerateResult {
