@@ -4,6 +4,7 @@
 #pragma once
 
 #include "handshake/handshake.hpp"
+#include "handshake/names.hpp"
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -89,10 +90,7 @@ Classification classify(const Observation& obs);
 // True when the first bytes of a reply cannot be a TLS record header.
 bool looks_like_tls(std::string_view first_bytes);
 
-// --- names.cpp ---------------------------------------------------------------
-
-std::string_view alert_name(int code); // RFC 8446 names: "handshake_failure"
-std::string printable_excerpt(std::string_view bytes, std::size_t max = 256);
+// --- names.cpp: see handshake/names.hpp ---------------------------------------
 
 // --- http.cpp ----------------------------------------------------------------
 

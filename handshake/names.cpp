@@ -1,6 +1,8 @@
 // Words for the engine's enums (the same snake_case strings the JSON uses) and
 // the RFC names of TLS alerts.
-#include "handshake/detail.hpp"
+// No OpenSSL here: this file is the es_handshake_types library, which compare/
+// links to print results without linking OpenSSL.
+#include "handshake/names.hpp"
 
 #include <cstdio>
 
