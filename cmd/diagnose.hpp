@@ -45,6 +45,7 @@ struct DiagnoseReport {
   std::vector<resolve::TargetsResult> origin_resolutions;
   std::vector<compare::OriginTarget> origins;
   std::vector<handshake::ProbeResult> probes;
+  std::vector<compare::OriginCapabilities> capabilities; // second phase, when needed
   compare::Diagnosis diagnosis;
   std::chrono::milliseconds elapsed{0};
 };

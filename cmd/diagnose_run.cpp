@@ -2,6 +2,9 @@
 // probes at once (the probes need the addresses), then the pure comparison.
 #include "cmd/diagnose.hpp"
 
+#include "handshake/enumerate/enumerate.hpp"
+#include "handshake/enumerate/tables.hpp"
+
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <fmt/format.h>
@@ -57,6 +60,7 @@ struct DiagnoseState {
   std::optional<profiles::Profile> forced_cdn;
   bool need_host = false;
   int pending = 0;
+  asio::io_context* io = nullptr;
   std::function<void(Result<DiagnoseReport>)> on_done;
 };
 
@@ -254,20 +258,76 @@ Result<std::vector<handshake::ProbeSpec>> choose(DiagnoseState& st) {
   return specs;
 }
 
-void finish(std::shared_ptr<DiagnoseState> st, std::vector<handshake::ProbeResult> probes) {
-  auto& report = st->report;
-  report.probes = std::move(probes);
+compare::DiagnoseInput diagnose_input(const DiagnoseState& st) {
+  const auto& report = st.report;
   compare::DiagnoseInput in;
   in.host = report.host;
   in.cdn = report.cdn;
   in.modes = report.modes;
   in.origins = report.origins;
   in.probes = report.probes;
-  in.sni_override = st->o.sni;
-  report.diagnosis = compare::diagnose(in);
-  report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+  in.sni_override = st.o.sni;
+  in.capabilities = report.capabilities;
+  return in;
+}
+
+compare::OriginCapabilities capabilities_from(const handshake::enumerate::EnumerateResult& e) {
+  namespace en = handshake::enumerate;
+  compare::OriginCapabilities c;
+  c.endpoint = e.spec.target;
+  c.connections = e.connections;
+  for (const auto& v : e.versions) {
+    if (v.status != en::VersionStatus::supported)
+      continue;
+    std::vector<std::string> names;
+    for (auto code : v.suites)
+      names.emplace_back(en::display_name(code));
+    c.suites.emplace_back(v.version, std::move(names));
+  }
+  const auto& groups =
+      e.groups_tls13.tested && !e.groups_tls13.groups.empty() ? e.groups_tls13 : e.groups_tls12;
+  for (auto code : groups.groups) {
+    const auto* g = en::find_group(code);
+    c.groups.push_back(g ? std::string(g->name) : fmt::format("0x{:04x}", code));
+  }
+  return c;
+}
+
+void done(std::shared_ptr<DiagnoseState> st) {
+  st->report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - st->started);
-  st->on_done(std::move(report));
+  st->on_done(std::move(st->report));
+}
+
+// Stage 5: compare. Stage 6, only when a cipher/group/version finding needs
+// explaining: enumerate what those origins accept, then compare again.
+void finish(std::shared_ptr<DiagnoseState> st, std::vector<handshake::ProbeResult> probes) {
+  auto& report = st->report;
+  report.probes = std::move(probes);
+  report.diagnosis = compare::diagnose(diagnose_input(*st));
+  auto wanted = compare::wants_capabilities(report.diagnosis, report.origins);
+  if (wanted.empty()) {
+    done(st);
+    return;
+  }
+  auto sni = compare::cdn_sni(report.cdn, report.host, st->o.sni);
+  st->pending = static_cast<int>(wanted.size());
+  for (const auto& endpoint : wanted) {
+    handshake::enumerate::EnumerateSpec spec;
+    spec.target = endpoint;
+    spec.sni = sni;
+    spec.timeout = st->o.timeout;
+    handshake::enumerate::start_enumerate(
+        *st->io, spec, [st](handshake::enumerate::EnumerateResult r) {
+          if (r.status == handshake::enumerate::EnumerateStatus::complete) {
+            st->report.capabilities.push_back(capabilities_from(r));
+          }
+          if (--st->pending > 0)
+            return;
+          st->report.diagnosis = compare::diagnose(diagnose_input(*st));
+          done(st);
+        });
+  }
 }
 
 } // namespace
@@ -284,6 +344,7 @@ void start_diagnose(asio::io_context& io, resolve::Resolver& resolver, DiagnoseO
                     std::function<void(Result<DiagnoseReport>)> on_done) {
   auto st = std::make_shared<DiagnoseState>();
   st->o = std::move(options);
+  st->io = &io;
   st->on_done = std::move(on_done);
   if (auto ok = prepare(*st); !ok) {
     asio::post(io, [st, e = ok.error()] { st->on_done(tl::unexpected(e)); });

@@ -71,6 +71,16 @@ json diagnose_to_json(const DiagnoseReport& r, bool verbose) {
       jf["fixes"].push_back({{"server", x.server}, {"lines", x.lines}});
     j["findings"].push_back(std::move(jf));
   }
+  j["capabilities"] = json::array();
+  for (const auto& c : r.capabilities) {
+    json suites = json::object();
+    for (const auto& [v, names] : c.suites)
+      suites[std::string(to_string(v))] = names;
+    j["capabilities"].push_back({{"target", c.endpoint.to_string()},
+                                 {"suites", suites},
+                                 {"groups", c.groups},
+                                 {"connections", c.connections}});
+  }
   j["probes"] = json::array();
   for (const auto& p : r.probes)
     j["probes"].push_back(to_json(p, verbose));
@@ -249,9 +259,15 @@ std::string diagnose_to_text(const DiagnoseReport& r, const Style& s, bool verbo
     }
     out += line.substr(0, line.find_last_not_of(' ') + 1) + "\n";
   }
-  int probes = static_cast<int>(r.probes.size());
-  out += fmt::format("\n{}\n", s.dim(fmt::format("{} probes ({} connections) in {} ms", probes,
-                                                 probes, r.elapsed.count())));
+  std::size_t probes = r.probes.size();
+  std::size_t enumerated = 0;
+  for (const auto& c : r.capabilities)
+    enumerated += c.connections;
+  std::string count = fmt::format("{} probes", probes);
+  if (enumerated > 0)
+    count += fmt::format(" + {} enumeration connections", enumerated);
+  out += fmt::format("\n{}\n", s.dim(fmt::format("{} ({} connections) in {} ms", count,
+                                                 probes + enumerated, r.elapsed.count())));
   return out;
 }
 

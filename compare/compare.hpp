@@ -48,7 +48,7 @@ struct PlanSpec {
   std::vector<OriginTarget> origins;
   std::optional<std::string> sni_override; // --sni: model an SNI override rule
   std::optional<handshake::ClientCertificate> client_cert;
-  std::string trust_store; // --trust-store ("" = profile's)
+  std::string trust_store;      // --trust-store ("" = profile's)
   std::string edge_trust_store; // the edge probe's ("" = the system store)
   std::chrono::milliseconds timeout{10000};
 };
@@ -104,6 +104,16 @@ struct ModeVerdict {
   bool operator==(const ModeVerdict&) const = default;
 };
 
+// What an origin accepts, from the enumerate engine (handshake/enumerate):
+// asked for only when a cipher, group or protocol finding needs explaining.
+struct OriginCapabilities {
+  Endpoint endpoint;
+  std::vector<std::pair<TlsVersion, std::vector<std::string>>> suites; // accepted, per version
+  std::vector<std::string> groups; // key-exchange groups accepted (TLS 1.3, else TLS 1.2)
+  std::size_t connections = 0;
+  bool operator==(const OriginCapabilities&) const = default;
+};
+
 struct DiagnoseInput {
   std::string host;
   profiles::Profile cdn;
@@ -111,6 +121,7 @@ struct DiagnoseInput {
   std::vector<OriginTarget> origins;
   std::vector<ProbeResult> probes; // everything plan() asked for, any order
   std::optional<std::string> sni_override;
+  std::vector<OriginCapabilities> capabilities; // optional second phase
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
 };
 
@@ -122,6 +133,11 @@ struct Diagnosis {
 };
 
 Diagnosis diagnose(const DiagnoseInput& input);
+
+// Origins whose findings an enumeration of accepted suites and groups would
+// explain (no common cipher, group or version): the second, optional phase.
+std::vector<Endpoint> wants_capabilities(const Diagnosis& diagnosis,
+                                         const std::vector<OriginTarget>& origins);
 
 // Every finding id a rule can produce, in evaluation order (docs/rules.md).
 const std::vector<std::string>& finding_ids();

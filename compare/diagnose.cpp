@@ -1,7 +1,10 @@
 #include "compare/compare.hpp"
 #include "compare/rules/rule.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <iterator>
 
 namespace edgeshake::compare {
 
@@ -20,6 +23,61 @@ std::string_view to_string(Severity s) {
 bool Diagnosis::ok() const {
   return std::none_of(verdicts.begin(), verdicts.end(),
                       [](const ModeVerdict& v) { return rules::is_failure_result(v.result); });
+}
+
+namespace {
+
+// Findings that a list of what the origin accepts explains better.
+bool explained_by_capabilities(const Finding& f) {
+  static const char* ids[] = {"no_cipher_overlap",         "no_tls13_cipher_overlap",
+                              "cert_type_cipher_mismatch", "no_group_overlap",
+                              "protocol_mismatch",         "legacy_protocol_only",
+                              "tls_handshake_failed"};
+  return f.severity == Severity::failure &&
+         std::any_of(std::begin(ids), std::end(ids), [&](const char* id) { return f.id == id; });
+}
+
+std::string capability_text(const OriginCapabilities& c) {
+  std::vector<std::string> parts;
+  for (const auto& [version, suites] : c.suites) {
+    if (suites.empty())
+      continue;
+    parts.push_back(fmt::format("{}: {}", to_string(version), fmt::join(suites, ", ")));
+  }
+  std::string text = parts.empty() ? std::string("no suite at any version")
+                                   : fmt::format("{}", fmt::join(parts, "; "));
+  if (!c.groups.empty())
+    text += fmt::format("; groups: {}", fmt::join(c.groups, ", "));
+  return text;
+}
+
+void add_capabilities(Finding& f, const DiagnoseInput& input) {
+  for (const auto& c : input.capabilities) {
+    if (c.endpoint.to_string() != f.target)
+      continue;
+    std::string text = capability_text(c);
+    f.explanation += fmt::format(" The origin accepts only {}.", text);
+    f.evidence.push_back(
+        {"enumerate", f.target,
+         fmt::format("hand-built ClientHellos over {} connections: {}", c.connections, text)});
+  }
+}
+
+} // namespace
+
+std::vector<Endpoint> wants_capabilities(const Diagnosis& diagnosis,
+                                         const std::vector<OriginTarget>& origins) {
+  std::vector<Endpoint> out;
+  for (const auto& o : origins) {
+    bool wanted =
+        std::any_of(diagnosis.findings.begin(), diagnosis.findings.end(), [&](const Finding& f) {
+          return f.target == o.endpoint.to_string() && explained_by_capabilities(f);
+        });
+    if (wanted && std::find(out.begin(), out.end(), o.endpoint) == out.end()) {
+      out.push_back(o.endpoint);
+    }
+  }
+  return out;
 }
 
 const std::vector<std::string>& finding_ids() {
@@ -69,6 +127,10 @@ Diagnosis diagnose(const DiagnoseInput& input) {
       for (auto& f : rule.global(ctx, d.findings))
         d.findings.push_back(std::move(f));
     }
+  }
+  for (auto& f : d.findings) {
+    if (explained_by_capabilities(f))
+      add_capabilities(f, input);
   }
   bool problem = std::any_of(d.findings.begin(), d.findings.end(),
                              [](const Finding& f) { return f.severity != Severity::info; });

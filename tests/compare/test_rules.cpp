@@ -359,3 +359,37 @@ TEST(Rules, EveryRegisteredIdIsDocumented) {
     EXPECT_NE(docs.find("### `" + id + "`"), std::string::npos) << id << " not in docs/rules.md";
   }
 }
+
+TEST(Rules, CapabilitiesExplainCipherFindingsOnly) {
+  Scenario s;
+  s.get("primary") = alert_result("primary", s.origin, s.cdn, 40, "handshake_failure");
+  s.get("profile_any_group") =
+      alert_result("profile_any_group", s.origin, s.cdn, 40, "handshake_failure");
+  auto& ac = s.get("profile_any_cipher");
+  ac.version = TlsVersion::tls1_2;
+  ac.cipher = "ECDHE-RSA-CHACHA20-POLY1305";
+  DiagnoseInput in;
+  in.host = "www.example.test";
+  in.cdn = s.cdn;
+  in.origins = {{"origin", s.origin}};
+  in.probes = s.probes;
+  in.now = fixed_now();
+  auto first = diagnose(in);
+  auto wanted = wants_capabilities(first, in.origins);
+  ASSERT_EQ(wanted.size(), 1u);
+  EXPECT_EQ(wanted[0], s.origin);
+  in.capabilities = {
+      {s.origin, {{TlsVersion::tls1_2, {"ECDHE-RSA-CHACHA20-POLY1305"}}}, {"x25519"}, 7}};
+  auto second = diagnose(in);
+  const Finding* f = find_id(second, "no_cipher_overlap");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->explanation.find("accepts only TLSv1.2: ECDHE-RSA-CHACHA20-POLY1305"),
+            std::string::npos);
+  EXPECT_EQ(f->evidence.back().probe, "enumerate");
+
+  Scenario healthy;
+  EXPECT_TRUE(wants_capabilities(healthy.run(), {{"origin", healthy.origin}}).empty());
+  Scenario expired;
+  expired.get("primary").chain[0].not_after = fixed_now() - std::chrono::days(1);
+  EXPECT_TRUE(wants_capabilities(expired.run(), {{"origin", expired.origin}}).empty());
+}

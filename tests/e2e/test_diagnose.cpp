@@ -53,6 +53,7 @@ TEST_F(Diagnose, HealthyOriginHasNoFinding) {
   NginxOrigin nginx(origin(c.leaf_rsa));
   auto run = diagnose(nginx.port());
   ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_TRUE(run.json["capabilities"].empty()) << "healthy origins never pay for enumeration";
   ASSERT_NE(run.finding("none"), nullptr) << run.ids();
   EXPECT_EQ(run.json["findings"].size(), 1u) << run.ids();
   EXPECT_EQ(run.verdict("full"), "ok");
@@ -217,6 +218,16 @@ TEST_F(Diagnose, NoCipherOverlap) {
   EXPECT_NE((*run.finding("no_cipher_overlap"))["summary"].get<std::string>().find(
                 "ECDHE-RSA-CHACHA20-POLY1305"),
             std::string::npos);
+  // The second phase lists exactly what the origin accepts.
+  const auto* f = run.finding("no_cipher_overlap");
+  EXPECT_TRUE(evidence_names(*f, "enumerate")) << f->dump(2);
+  EXPECT_NE((*f)["explanation"].get<std::string>().find(
+                "accepts only TLSv1.2: ECDHE-RSA-CHACHA20-POLY1305;"),
+            std::string::npos)
+      << (*f)["explanation"];
+  ASSERT_EQ(run.json["capabilities"].size(), 1u);
+  EXPECT_EQ(run.json["capabilities"][0]["suites"]["TLSv1.2"],
+            nlohmann::json::array({"ECDHE-RSA-CHACHA20-POLY1305"}));
 }
 
 TEST_F(Diagnose, NoTls13CipherOverlap) {
