@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <csignal>
 #include <deque>
 #include <exception>
 #include <map>
@@ -533,6 +534,10 @@ struct Run : std::enable_shared_from_this<Run> {
 
 void start(asio::io_context& io, std::vector<ProbeSpec> specs, RunLimits limits,
            std::function<void(std::vector<ProbeResult>)> on_done) {
+  // OpenSSL writes with write(2): a peer that closes before our ClientHello is
+  // written would raise SIGPIPE and kill the process (tests/hostile, immediate_close).
+  static const bool sigpipe_ignored = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
+  (void)sigpipe_ignored;
   if (specs.empty()) {
     asio::post(io, [cb = std::move(on_done)] { cb({}); });
     return;
