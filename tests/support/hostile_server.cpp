@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
+#include <map>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -222,6 +223,7 @@ struct Conn {
   bool triggered = false;
   std::shared_ptr<const Bytes> out; // what to send (shared: the 2 MiB chain is not copied)
   std::size_t out_pos = 0;
+  std::shared_ptr<const Bytes> next; // sent after `out` (the shared Certificate records)
   After after = After::hold;
   bool finished = false;         // `after` applied
   Clock::duration drip_every{0}; // > 0: one byte of `drip_bytes` at a time
@@ -342,6 +344,7 @@ void HostileServer::loop() {
   std::vector<Conn> conns;
   const auto mode = m_mode;
 
+  std::map<std::uint16_t, std::shared_ptr<const Bytes>> certificate_records;
   auto send_now = [](Conn& c, Bytes bytes, After after) {
     c.out = std::make_shared<const Bytes>(std::move(bytes));
     c.out_pos = 0;
@@ -430,8 +433,13 @@ void HostileServer::loop() {
     }
     case HostileMode::huge_chain:
     case HostileMode::huge_san: {
-      Bytes hs = server_hello_message(v, offered_suite(*hello)) + *m_certificate_msg;
-      send_now(c, records(22, v, hs), After::hold);
+      // The ServerHello in its own record, then the Certificate records framed
+      // once per record version and shared by every connection.
+      auto& framed = certificate_records[v];
+      if (!framed)
+        framed = std::make_shared<const Bytes>(records(22, v, *m_certificate_msg));
+      send_now(c, records(22, v, server_hello_message(v, offered_suite(*hello))), After::hold);
+      c.next = framed;
       return;
     }
     default:
@@ -512,6 +520,12 @@ void HostileServer::loop() {
           c.fd = -1;
           continue;
         }
+      }
+      if (c.out && c.out_pos >= c.out->size() && c.next) {
+        c.out = std::move(c.next);
+        c.out_pos = 0;
+        c.next.reset();
+        continue; // written when the socket is next writable
       }
       if (c.out && c.out_pos >= c.out->size() && !c.finished) {
         c.finished = true;
