@@ -24,6 +24,8 @@ void add_probe_command(CLI::App& app, Action& run);
 void add_resolve_command(CLI::App& app, Action& run);
 void add_diagnose_command(CLI::App& app, Action& run);
 void add_enumerate_command(CLI::App& app, Action& run);
+void add_compare_command(CLI::App& app, Action& run);
+void add_scan_command(CLI::App& app, Action& run);
 
 // Prints "edgeshake: <where>: <message>" on stderr and returns the exit code
 // documented for the error's class (2 for usage/input/profile/io, 3 runtime).

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   cmd::add_probe_command(app, run);
   cmd::add_resolve_command(app, run);
   cmd::add_enumerate_command(app, run);
+  cmd::add_compare_command(app, run);
+  cmd::add_scan_command(app, run);
   cmd::add_profiles_command(app, run);
   try {
     app.parse(argc, argv);

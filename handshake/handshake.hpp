@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -162,9 +163,17 @@ std::string_view to_string(ProbeStatus);
 std::string_view to_string(ProbePhase);
 std::string_view to_string(HttpStatus);
 
+// A connection budget shared by several start() calls on one loop (scan): at
+// most `max_in_flight` probes in flight over all of them, `max_per_address` per
+// target address. Use on the loop's thread only.
+class SharedBudget;
+std::shared_ptr<SharedBudget> make_shared_budget(int max_in_flight, int max_per_address);
+
 struct RunLimits {
   int max_in_flight = 256;  // whole run
   int max_per_address = 16; // per target address (don't flood one origin)
+  // Optional: also respect this budget shared with other runs (nullptr: none).
+  std::shared_ptr<SharedBudget> shared = nullptr;
 };
 
 // Start probes on `io`; `on_done` is called once, on the loop, with results in

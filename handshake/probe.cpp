@@ -31,6 +31,54 @@
 
 namespace edgeshake::handshake {
 
+// The budget several runs share (scan). Runs that find it exhausted register a
+// waker; every release wakes them all (posted), and those still blocked
+// register again.
+class SharedBudget {
+public:
+  SharedBudget(int max_total, int max_per) : m_max_total(max_total), m_max_per(max_per) {}
+  bool full() const { return m_in_flight >= m_max_total; }
+  bool try_acquire(const std::string& address) {
+    if (full())
+      return false;
+    int& n = m_per_address[address];
+    if (n >= m_max_per)
+      return false;
+    ++n;
+    ++m_in_flight;
+    return true;
+  }
+  void release(const std::string& address) {
+    --m_in_flight;
+    if (auto it = m_per_address.find(address); it != m_per_address.end() && --it->second <= 0)
+      m_per_address.erase(it);
+    m_wake = true;
+  }
+  void wait(std::function<void()> waker) { m_waiters.push_back(std::move(waker)); }
+  // Called by a run after it released: wake every waiter (they re-check).
+  void wake(asio::io_context& io) {
+    if (!m_wake || m_waiters.empty())
+      return;
+    m_wake = false;
+    auto waiters = std::move(m_waiters);
+    m_waiters.clear();
+    for (auto& w : waiters)
+      asio::post(io, std::move(w));
+  }
+
+private:
+  int m_max_total;
+  int m_max_per;
+  int m_in_flight = 0;
+  bool m_wake = false;
+  std::map<std::string, int> m_per_address;
+  std::vector<std::function<void()>> m_waiters;
+};
+
+std::shared_ptr<SharedBudget> make_shared_budget(int max_in_flight, int max_per_address) {
+  return std::make_shared<SharedBudget>(std::max(1, max_in_flight), std::max(1, max_per_address));
+}
+
 namespace {
 
 using asio::ip::tcp;
@@ -477,21 +525,38 @@ struct Run : std::enable_shared_from_this<Run> {
   std::deque<std::size_t> pending;
   std::map<std::string, int> per_address;
   int in_flight = 0;
+  bool waiting = false; // registered with limits.shared for a free slot
   std::size_t finished = 0;
   detail::ContextCache cache;
 
   void pump() {
     const int max_total = std::max(1, limits.max_in_flight);
     const int max_per = std::max(1, limits.max_per_address);
+    bool budget_blocked = false;
     for (auto it = pending.begin(); it != pending.end() && in_flight < max_total;) {
       const std::string& addr = specs[*it].target.address;
       if (per_address[addr] >= max_per) {
         ++it;
         continue;
       }
+      if (limits.shared && !limits.shared->try_acquire(addr)) {
+        budget_blocked = true;
+        if (limits.shared->full())
+          break;
+        ++it;
+        continue;
+      }
       const std::size_t index = *it;
       it = pending.erase(it);
       launch(index);
+    }
+    if (budget_blocked && !waiting) {
+      waiting = true;
+      auto self = shared_from_this();
+      limits.shared->wait([self] {
+        self->waiting = false;
+        self->pump();
+      });
     }
   }
 
@@ -521,12 +586,17 @@ struct Run : std::enable_shared_from_this<Run> {
     results[index] = std::move(r);
     --in_flight;
     --per_address[specs[index].target.address];
+    auto shared = limits.shared;
+    if (shared)
+      shared->release(specs[index].target.address);
     if (++finished == specs.size()) {
       auto done = std::move(on_done);
       done(std::move(results));
-      return;
+    } else {
+      pump();
     }
-    pump();
+    if (shared)
+      shared->wake(io); // the slot this probe freed, if this run did not reuse it
   }
 };
 

@@ -1,0 +1,196 @@
+// `edgeshake compare TARGET...`: the same ClientHello to every backend, side by
+// side. Output, JSON and exit codes: docs/fleet.md.
+#include "cmd/command.hpp"
+#include "cmd/fleet.hpp"
+#include "common/endpoint.hpp"
+#include "handshake/handshake.hpp"
+#include "profiles/profiles.hpp"
+#include "resolve/resolve.hpp"
+
+#include <CLI/CLI.hpp>
+#include <asio/io_context.hpp>
+#include <fmt/core.h>
+
+#include <filesystem>
+#include <memory>
+
+namespace edgeshake::cmd {
+
+namespace {
+
+struct CompareArgs {
+  std::vector<std::string> targets;
+  bool all_addresses = false;
+  std::string profile = "cloudflare";
+  std::string sni;
+  std::string trust_store;
+  std::vector<std::string> resolvers;
+  std::string timeout = "10s";
+  bool json = false;
+  bool no_color = false;
+};
+
+// One backend to probe: an input expanded to one address.
+struct Backend {
+  std::size_t input = 0; // index into the inputs
+  std::string name;
+  Endpoint endpoint;
+};
+
+std::optional<std::string> sni_for(const CompareArgs& a, const HostPort& hp,
+                                   const profiles::Profile& p) {
+  if (!a.sni.empty())
+    return a.sni;
+  switch (p.sni) {
+  case profiles::SniPolicy::request_host:
+    if (hp.is_ip)
+      return std::nullopt;
+    return hp.host;
+  case profiles::SniPolicy::none:
+    return std::nullopt;
+  case profiles::SniPolicy::fixed:
+    return p.sni_name;
+  }
+  return std::nullopt;
+}
+
+int run_compare(const CompareArgs& a) {
+  if (a.targets.size() < 2 && !a.all_addresses) {
+    return report_error(Error(
+        ErrorCode::usage, "give at least two targets, or one name with --all-addresses", "TARGET"));
+  }
+  std::vector<HostPort> inputs;
+  for (const auto& t : a.targets) {
+    auto hp = parse_host_port(t);
+    if (!hp)
+      return report_error(Error(ErrorCode::usage, hp.error().message, "TARGET " + t));
+    inputs.push_back(*hp);
+  }
+  auto timeout = parse_duration(a.timeout);
+  if (!timeout)
+    return report_error(Error(ErrorCode::usage, timeout.error().message, "--timeout"));
+  if (timeout->count() <= 0)
+    return report_error(Error(ErrorCode::usage, "must be positive", "--timeout"));
+  if (!a.sni.empty() && !is_valid_hostname(a.sni))
+    return report_error(Error(ErrorCode::usage, "not a valid host name: '" + a.sni + "'", "--sni"));
+  if (!a.trust_store.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::exists(a.trust_store, ec))
+      return report_error(Error(ErrorCode::io, "no such file: " + a.trust_store, "--trust-store"));
+  }
+  auto profile = profiles::find(a.profile);
+  if (!profile)
+    return report_error(profile.error());
+  resolve::ResolverOptions ropts;
+  ropts.servers = a.resolvers;
+  ropts.timeout = std::min(*timeout, std::chrono::milliseconds(3000));
+  if (auto ok = resolve::validate(ropts); !ok)
+    return report_error(ok.error());
+
+  asio::io_context io;
+  auto resolver = resolve::Resolver::create(io, ropts);
+  if (!resolver)
+    return report_error(resolver.error());
+
+  // Stage 1: expand every input (all at once); stage 2: probe every backend.
+  std::vector<resolve::TargetsResult> expanded(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    (*resolver)->expand(inputs[i], 443,
+                        [&expanded, i](resolve::TargetsResult r) { expanded[i] = std::move(r); });
+  }
+  io.run();
+  io.restart();
+
+  std::vector<CompareInput> rows;
+  std::vector<handshake::ProbeSpec> specs;
+  std::vector<std::pair<std::size_t, std::size_t>> spec_of; // row -> (primary, no_sni or npos)
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const auto& hp = inputs[i];
+    if (!expanded[i].ok()) {
+      CompareInput in;
+      in.input = a.targets[i];
+      in.name = hp.host;
+      in.resolve_error = expanded[i].resolution
+                             ? std::string(resolve::to_string(expanded[i].resolution->status))
+                             : "no address";
+      rows.push_back(std::move(in));
+      spec_of.emplace_back(std::string::npos, std::string::npos);
+      continue;
+    }
+    auto targets = expanded[i].targets;
+    if (!a.all_addresses)
+      targets.resize(1);
+    for (const auto& t : targets) {
+      CompareInput in;
+      in.input = a.targets[i];
+      in.name = t.name;
+      handshake::ProbeSpec spec;
+      spec.label = "primary";
+      spec.target = t.endpoint;
+      spec.host = !a.sni.empty() && hp.is_ip ? a.sni : hp.host;
+      spec.sni = sni_for(a, hp, *profile);
+      spec.profile = *profile;
+      spec.trust_store = a.trust_store;
+      spec.timeout = *timeout;
+      const std::size_t primary = specs.size();
+      std::size_t no_sni = std::string::npos;
+      specs.push_back(spec);
+      if (spec.sni) {
+        spec.label = "no_sni";
+        spec.sni.reset();
+        no_sni = specs.size();
+        specs.push_back(spec);
+      }
+      rows.push_back(std::move(in));
+      spec_of.emplace_back(primary, no_sni);
+    }
+  }
+  std::vector<handshake::ProbeResult> results;
+  handshake::start(io, specs, handshake::RunLimits{},
+                   [&results](std::vector<handshake::ProbeResult> r) { results = std::move(r); });
+  io.run();
+  if (results.size() != specs.size()) {
+    return report_error(Error(ErrorCode::runtime, "probes did not complete"));
+  }
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    auto [p, n] = spec_of[r];
+    if (p != std::string::npos)
+      rows[r].primary = results[p];
+    if (n != std::string::npos)
+      rows[r].no_sni = results[n];
+  }
+
+  auto table = build_compare_table(rows, std::chrono::system_clock::now());
+  const int code = compare_exit_code(table);
+  if (a.json) {
+    fmt::print("{}\n", compare_to_json(table, rows, profile->id, code).dump(2));
+  } else {
+    fmt::print("{}", compare_to_text(table, Style::for_stdout(a.no_color)));
+  }
+  return code;
+}
+
+} // namespace
+
+void add_compare_command(CLI::App& app, Action& run) {
+  auto args = std::make_shared<CompareArgs>();
+  auto* sub = app.add_subcommand(
+      "compare", "Probe several backends with the same ClientHello and show what differs "
+                 "(docs/fleet.md)");
+  sub->add_option("targets", args->targets, "HOST[:PORT] or IP[:PORT] (port 443 by default)")
+      ->required();
+  sub->add_flag("--all-addresses", args->all_addresses,
+                "Expand each name to all its A/AAAA addresses (default: the first)");
+  sub->add_option("--profile", args->profile, "Bundled profile id or a .toml file")
+      ->capture_default_str();
+  sub->add_option("--sni", args->sni, "Send this server_name (and verify against it)");
+  sub->add_option("--trust-store", args->trust_store, "PEM file (or directory) of trusted CAs");
+  sub->add_option("--resolver", args->resolvers, "DNS server IP[:PORT] (repeatable)");
+  sub->add_option("--timeout", args->timeout, "Per-probe timeout (5s, 500ms...)")
+      ->capture_default_str();
+  sub->add_flag("--json", args->json, "JSON output (docs/fleet.md)");
+  sub->add_flag("--no-color", args->no_color, "No ANSI colours");
+  sub->callback([&run, args] { run = [args] { return run_compare(*args); }; });
+}
+
+} // namespace edgeshake::cmd

@@ -1,0 +1,375 @@
+// `edgeshake scan --targets FILE|-`: diagnose many sites concurrently on one
+// event loop, one JSON Lines object per site as each finishes, a summary at
+// the end. Formats, interruption and exit codes: docs/fleet.md.
+#include "cmd/command.hpp"
+#include "cmd/diagnose.hpp"
+#include "cmd/fleet.hpp"
+#include "cmd/report_diagnose.hpp"
+#include "handshake/handshake.hpp"
+#include "profiles/profiles.hpp"
+#include "resolve/resolve.hpp"
+
+#include <CLI/CLI.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <fmt/core.h>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+
+namespace edgeshake::cmd {
+
+namespace {
+
+struct ScanArgs {
+  std::string targets;
+  std::string cdn = "auto";
+  std::string mode = "all";
+  int concurrency = 64;
+  int per_address = 16;
+  std::vector<std::string> resolvers;
+  std::string trust_store;
+  std::string timeout = "10s";
+  bool no_edge = false;
+  bool json_lines = false;
+  std::string resume;
+  bool no_progress = false;
+};
+
+Result<std::string> read_all(const std::string& path, const std::string& flag) {
+  if (path == "-") {
+    std::ostringstream s;
+    s << std::cin.rdbuf();
+    return s.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return fail(ErrorCode::io, "cannot read " + path, flag);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string_view kind_of(ErrorCode c) {
+  switch (c) {
+  case ErrorCode::usage:
+    return "usage";
+  case ErrorCode::input:
+    return "input";
+  case ErrorCode::profile:
+    return "profile";
+  case ErrorCode::io:
+    return "io";
+  case ErrorCode::runtime:
+    return "runtime";
+  }
+  return "error";
+}
+
+long peak_rss_kib() {
+  rusage u{};
+  if (getrusage(RUSAGE_SELF, &u) != 0)
+    return 0;
+  return u.ru_maxrss; // KiB on Linux
+}
+
+// The scheduler: at most `concurrency` sites in flight; their probes share one
+// connection budget (global and per address) through RunLimits::shared.
+class Scan : public std::enable_shared_from_this<Scan> {
+public:
+  Scan(asio::io_context& io, resolve::Resolver& resolver, const ScanArgs& args,
+       DiagnoseOptions base, std::vector<ScanTarget> targets, ScanSummary& summary)
+      : m_io(io), m_resolver(resolver), m_args(args), m_base(std::move(base)),
+        m_pending(targets.begin(), targets.end()), m_summary(summary), m_signals(io),
+        m_progress(io), m_grace(io) {
+    m_limits.max_in_flight = std::max(1, args.concurrency);
+    m_limits.max_per_address = std::max(1, args.per_address);
+    m_limits.shared =
+        handshake::make_shared_budget(m_limits.max_in_flight, m_limits.max_per_address);
+    m_show_progress = !args.no_progress && isatty(STDERR_FILENO);
+  }
+
+  void start() {
+    m_started = std::chrono::steady_clock::now();
+    m_signals.add(SIGINT);
+    m_signals.add(SIGTERM);
+    wait_signal();
+    if (m_show_progress)
+      tick();
+    pump();
+    maybe_done();
+  }
+
+private:
+  void wait_signal() {
+    auto self = shared_from_this();
+    m_signals.async_wait([self](std::error_code ec, int) {
+      if (ec)
+        return;
+      if (!self->m_summary.interrupted) {
+        // First: start nothing new; in-flight sites finish (each bounded by --timeout).
+        self->m_summary.interrupted = true;
+        self->m_pending.clear();
+        if (self->m_in_flight > 0) {
+          fmt::print(stderr,
+                     "\nscan: interrupted; waiting up to {} ms for {} site(s) in flight "
+                     "(interrupt again to abandon them now)\n",
+                     self->m_base.timeout.count(), self->m_in_flight);
+          // Grace: one probe timeout, then the sites still in flight are abandoned.
+          self->m_grace.expires_after(self->m_base.timeout);
+          self->m_grace.async_wait([self](std::error_code e) {
+            if (!e && !self->m_done)
+              self->abandon();
+          });
+        }
+        self->wait_signal();
+        self->maybe_done();
+      } else {
+        self->abandon(); // second: abandon in-flight sites now
+      }
+    });
+  }
+
+  void abandon() {
+    m_abandoned = true;
+    m_io.stop();
+  }
+
+  void tick() {
+    auto self = shared_from_this();
+    m_progress.expires_after(std::chrono::milliseconds(500));
+    m_progress.async_wait([self](std::error_code ec) {
+      if (ec || self->m_done)
+        return;
+      self->print_progress();
+      self->tick();
+    });
+  }
+
+  void print_progress() {
+    const double secs = seconds();
+    const double rate = secs > 0 ? static_cast<double>(m_summary.finished) / secs : 0.0;
+    const std::size_t left = m_pending.size() + static_cast<std::size_t>(m_in_flight);
+    std::string eta = rate > 0 ? fmt::format("{:.0f}s", static_cast<double>(left) / rate) : "?";
+    fmt::print(stderr, "\r\033[K[{}/{}] {:.1f} sites/s, ETA {}, {} in flight, {} would fail",
+               m_summary.finished, m_summary.total - m_summary.skipped, rate, eta, m_in_flight,
+               m_summary.failing);
+  }
+
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
+  }
+
+  void pump() {
+    while (!m_pending.empty() && m_in_flight < m_limits.max_in_flight) {
+      ScanTarget t = std::move(m_pending.front());
+      m_pending.pop_front();
+      launch(std::move(t));
+    }
+  }
+
+  void launch(ScanTarget t) {
+    ++m_in_flight;
+    DiagnoseOptions o = m_base;
+    o.host = t.host;
+    if (!t.origin.empty()) {
+      o.origins = {t.origin};
+      o.no_edge = true; // HOST ORIGIN: check the origin before (or behind) the switch
+    }
+    auto self = shared_from_this();
+    start_diagnose(
+        m_io, m_resolver, std::move(o), m_limits,
+        [self, t = std::move(t)](Result<DiagnoseReport> r) { self->finished(t, std::move(r)); });
+  }
+
+  void finished(const ScanTarget& t, Result<DiagnoseReport> r) {
+    --m_in_flight;
+    nlohmann::json j;
+    if (r) {
+      j = diagnose_to_json(*r, false);
+    } else {
+      j = {{"schema_version", 1},
+           {"command", "diagnose"},
+           {"host", t.host},
+           {"ok", false},
+           {"exit_code", exit_code_for(r.error().code)},
+           {"error",
+            {{"kind", kind_of(r.error().code)},
+             {"message", r.error().message},
+             {"where", r.error().where}}}};
+    }
+    j["scan"] = {{"line", t.line}, {"host", t.host}, {"origin", t.origin}, {"key", t.key()}};
+    m_summary.add(j);
+    if (m_args.json_lines) {
+      std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      line += '\n';
+      std::fwrite(line.data(), 1, line.size(), stdout);
+    } else {
+      std::string what;
+      if (j.contains("error")) {
+        what = "not diagnosed: " + j["error"]["message"].get<std::string>();
+      } else {
+        what = j["ok"].get<bool>() ? "ok" : "would fail:";
+        for (const auto& f : j["findings"]) {
+          if (f["severity"] != "info")
+            what += " " + f["id"].get<std::string>();
+        }
+      }
+      std::string line = fmt::format("{}\t{}\t{}\n", t.line, t.key(), what);
+      std::fwrite(line.data(), 1, line.size(), stdout);
+    }
+    std::fflush(stdout);
+    pump();
+    maybe_done();
+  }
+
+  void maybe_done() {
+    if (m_done || !m_pending.empty() || m_in_flight > 0)
+      return;
+    m_done = true;
+    m_signals.cancel();
+    m_progress.cancel();
+    m_grace.cancel();
+  }
+
+public:
+  void finish_summary() {
+    m_summary.seconds = seconds();
+    m_summary.peak_rss_kib = peak_rss_kib();
+    if (m_show_progress)
+      fmt::print(stderr, "\r\033[K");
+    if (m_abandoned)
+      fmt::print(stderr, "scan: abandoned {} site(s) in flight\n", m_in_flight);
+  }
+
+private:
+  asio::io_context& m_io;
+  resolve::Resolver& m_resolver;
+  const ScanArgs& m_args;
+  DiagnoseOptions m_base;
+  std::deque<ScanTarget> m_pending;
+  ScanSummary& m_summary;
+  asio::signal_set m_signals;
+  asio::steady_timer m_progress;
+  asio::steady_timer m_grace;
+  handshake::RunLimits m_limits;
+  int m_in_flight = 0;
+  bool m_done = false;
+  bool m_abandoned = false;
+  bool m_show_progress = false;
+  std::chrono::steady_clock::time_point m_started;
+};
+
+int run_scan(const ScanArgs& a) {
+  if (a.concurrency < 1 || a.concurrency > 100000)
+    return report_error(Error(ErrorCode::usage, "must be 1-100000", "--concurrency"));
+  if (a.per_address < 1)
+    return report_error(Error(ErrorCode::usage, "must be at least 1", "--per-address"));
+  auto timeout = parse_duration(a.timeout);
+  if (!timeout)
+    return report_error(Error(ErrorCode::usage, timeout.error().message, "--timeout"));
+  if (timeout->count() <= 0)
+    return report_error(Error(ErrorCode::usage, "must be positive", "--timeout"));
+  auto text = read_all(a.targets, "--targets");
+  if (!text)
+    return report_error(text.error());
+  auto targets = parse_target_list(*text, a.targets == "-" ? "<stdin>" : a.targets);
+  if (!targets)
+    return report_error(targets.error());
+
+  ScanSummary summary;
+  summary.total = targets->size();
+  if (!a.resume.empty()) {
+    auto earlier = read_all(a.resume, "--resume");
+    if (!earlier)
+      return report_error(earlier.error());
+    std::size_t ignored = 0;
+    auto done = finished_keys(*earlier, &ignored);
+    if (ignored > 0)
+      fmt::print(stderr, "scan: {}: ignored {} incomplete line(s)\n", a.resume, ignored);
+    std::vector<ScanTarget> left;
+    for (auto& t : *targets) {
+      if (done.count(t.key()))
+        ++summary.skipped;
+      else
+        left.push_back(std::move(t));
+    }
+    *targets = std::move(left);
+  }
+
+  DiagnoseOptions base;
+  base.cdn = a.cdn;
+  base.mode = a.mode;
+  base.resolvers = a.resolvers;
+  base.trust_store = a.trust_store;
+  base.no_edge = a.no_edge;
+  base.timeout = *timeout;
+  // Check the shared options once, not once per site.
+  if (a.cdn != "auto") {
+    if (auto p = profiles::find(a.cdn); !p)
+      return report_error(p.error());
+  }
+  if (!a.trust_store.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::exists(a.trust_store, ec))
+      return report_error(Error(ErrorCode::io, "no such file: " + a.trust_store, "--trust-store"));
+  }
+  auto ropts = resolver_options(base);
+  ropts.max_in_flight = static_cast<std::size_t>(std::clamp(a.concurrency, 16, 256));
+  if (auto ok = resolve::validate(ropts); !ok)
+    return report_error(ok.error());
+
+  asio::io_context io;
+  auto resolver = resolve::Resolver::create(io, ropts);
+  if (!resolver)
+    return report_error(resolver.error());
+  auto scan = std::make_shared<Scan>(io, **resolver, a, base, std::move(*targets), summary);
+  scan->start();
+  io.run();
+  scan->finish_summary();
+  fmt::print(stderr, "{}", summary_text(summary));
+  return scan_exit_code(summary);
+}
+
+} // namespace
+
+void add_scan_command(CLI::App& app, Action& run) {
+  auto args = std::make_shared<ScanArgs>();
+  auto* sub = app.add_subcommand(
+      "scan", "Diagnose many sites concurrently from a target list (docs/fleet.md)");
+  sub->add_option("--targets", args->targets,
+                  "File with one 'HOST [ORIGIN]' per line ('-' for stdin)")
+      ->required();
+  sub->add_option("--cdn", args->cdn, "auto (detect), a profile name, or a profile file")
+      ->capture_default_str();
+  sub->add_option("--mode", args->mode, "SSL mode to predict, or all")->capture_default_str();
+  sub->add_option("--concurrency", args->concurrency,
+                  "Connections (and sites) in flight at most, over the whole scan")
+      ->capture_default_str();
+  sub->add_option("--per-address", args->per_address,
+                  "Connections in flight at most per origin address")
+      ->capture_default_str();
+  sub->add_option("--resolver", args->resolvers, "DNS server IP[:PORT] (repeatable)");
+  sub->add_option("--trust-store", args->trust_store, "PEM file of CAs replacing the CDN's");
+  sub->add_option("--timeout", args->timeout, "Per-probe timeout (e.g. 5s, 500ms)")
+      ->capture_default_str();
+  sub->add_flag("--no-edge", args->no_edge,
+                "Do not resolve or probe edges (sites without ORIGIN are then their own origin)");
+  sub->add_flag("--json-lines", args->json_lines,
+                "One diagnose JSON object per site on stdout (docs/fleet.md)");
+  sub->add_option("--resume", args->resume,
+                  "Skip sites already present in this earlier --json-lines output");
+  sub->add_flag("--no-progress", args->no_progress, "No progress line on stderr");
+  sub->callback([&run, args] { run = [args] { return run_scan(*args); }; });
+}
+
+} // namespace edgeshake::cmd

@@ -1,0 +1,359 @@
+// compare and scan end to end: the real binary against real nginx backends
+// (on 127.0.0.x addresses), dnsmasq and purpose-built silent servers on loopback.
+#include "tests/support/certs.hpp"
+#include "tests/support/dnsmasq.hpp"
+#include "tests/support/nginx.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/raw_server.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+using namespace edgeshake::testing;
+using nlohmann::json;
+
+namespace {
+
+// The binary with stdout and stderr in separate files; exit status and signals.
+class Child {
+public:
+  Child(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
+        const fs::path& in = "/dev/null") {
+    std::vector<std::string> argv = {EDGESHAKE_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    m_pid = fork();
+    if (m_pid == 0) {
+      int i = open(in.c_str(), O_RDONLY);
+      int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(i, 0);
+      dup2(o, 1);
+      dup2(e, 2);
+      std::vector<char*> v;
+      for (auto& a : argv)
+        v.push_back(a.data());
+      v.push_back(nullptr);
+      execv(v[0], v.data());
+      _exit(127);
+    }
+  }
+  ~Child() {
+    if (m_pid > 0 && m_status < 0) {
+      kill(m_pid, SIGKILL);
+      waitpid(m_pid, nullptr, 0);
+    }
+  }
+  void signal(int sig) { kill(m_pid, sig); }
+  // Exit status, or -1 after `timeout` (then killed).
+  int wait(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int st = 0;
+      if (waitpid(m_pid, &st, WNOHANG) == m_pid) {
+        m_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        return m_status;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return -1;
+  }
+
+private:
+  pid_t m_pid = -1;
+  int m_status = -1;
+};
+
+struct Run {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+Run run(const std::vector<std::string>& args, const fs::path& dir,
+        const fs::path& in = "/dev/null") {
+  Child c(args, dir / "out", dir / "err", in);
+  Run r;
+  r.status = c.wait(90s);
+  r.out = read_file(dir / "out");
+  r.err = read_file(dir / "err");
+  return r;
+}
+
+std::vector<json> json_lines(const std::string& text) {
+  std::vector<json> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty())
+      out.push_back(json::parse(line)); // throws (fails the test) on a bad line
+  }
+  return out;
+}
+
+bool has_finding(const json& site, const std::string& id) {
+  for (const auto& f : site["findings"])
+    if (f["id"] == id)
+      return true;
+  return false;
+}
+
+// A port free on every address given (each nginx binds its own address).
+std::uint16_t common_port(const std::vector<std::string>& addresses) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto p = free_tcp_port(addresses.front());
+    bool ok = true;
+    for (const auto& a : addresses)
+      ok = ok && free_tcp_port(a) != 0 && !wait_for_tcp(a, p, 0ms);
+    if (ok)
+      return p;
+  }
+  return free_tcp_port(addresses.front());
+}
+
+class Fleet : public ::testing::Test {
+protected:
+  void SetUp() override { ES_REQUIRE_PROGRAM("nginx"); }
+  const CertCatalogue& c = shared_catalogue();
+  TempDir dir{"edgeshake-fleet"};
+
+  std::unique_ptr<NginxOrigin> backend(const std::string& address, std::uint16_t port,
+                                       const IssuedCert& cert) {
+    NginxConfig cfg;
+    cfg.address = address;
+    cfg.port = port;
+    cfg.servers.push_back(NginxServer::tls(cert.chain, cert.key, {c.host}));
+    return std::make_unique<NginxOrigin>(cfg);
+  }
+  IssuedCert expiring_in_4_days() {
+    CertFactory f(dir.path());
+    CertOptions o;
+    o.common_name = c.host;
+    o.dns_names = {c.host};
+    o.not_after = std::chrono::hours(24 * 4 + 1);
+    return f.issue(c.intermediate, "expiring", o);
+  }
+};
+
+// ---- compare ----
+
+TEST_F(Fleet, CompareNamesTheBackendWithTheExpiringCertificate) {
+  const std::vector<std::string> addrs = {"127.0.0.2", "127.0.0.3", "127.0.0.4"};
+  const auto port = common_port(addrs);
+  auto soon = expiring_in_4_days();
+  auto a = backend(addrs[0], port, c.leaf_ecdsa);
+  auto b = backend(addrs[1], port, soon);
+  auto d = backend(addrs[2], port, c.leaf_ecdsa);
+  std::vector<std::string> targets;
+  for (const auto& x : addrs)
+    targets.push_back(x + ":" + std::to_string(port));
+  std::vector<std::string> args = {"compare"};
+  args.insert(args.end(), targets.begin(), targets.end());
+  args.insert(args.end(),
+              {"--sni", c.host, "--trust-store", c.ca_file.string(), "--timeout", "5s"});
+
+  auto text = run(args, dir.path());
+  EXPECT_EQ(text.status, 1) << text.out << text.err;
+  EXPECT_NE(text.out.find("! expiry"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("! certificate"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(targets[1] + " serves a certificate that expires in 4 days"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("the other 2 serve one valid until"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find('\033'), std::string::npos) << "colour when not a terminal";
+
+  args.push_back("--json");
+  auto j = run(args, dir.path());
+  ASSERT_EQ(j.status, 1) << j.out << j.err;
+  auto doc = json::parse(j.out);
+  EXPECT_EQ(doc["equivalent"], false);
+  ASSERT_EQ(doc["targets"].size(), 3u);
+  EXPECT_EQ(doc["targets"][1]["certificate"], soon.sha256);
+  EXPECT_EQ(doc["targets"][0]["certificate"], c.leaf_ecdsa.sha256);
+  std::set<std::string> cols;
+  for (const auto& x : doc["differences"])
+    cols.insert(x["column"]);
+  EXPECT_TRUE(cols.count("expiry") && cols.count("certificate")) << doc["differences"].dump(2);
+  EXPECT_FALSE(cols.count("handshake") || cols.count("version") || cols.count("verification"))
+      << doc["differences"].dump(2);
+}
+
+TEST_F(Fleet, CompareIdenticalBackendsIsEquivalent) {
+  const std::vector<std::string> addrs = {"127.0.0.2", "127.0.0.3"};
+  const auto port = common_port(addrs);
+  auto a = backend(addrs[0], port, c.leaf_ecdsa);
+  auto b = backend(addrs[1], port, c.leaf_ecdsa);
+  auto r =
+      run({"compare", addrs[0] + ":" + std::to_string(port), addrs[1] + ":" + std::to_string(port),
+           "--sni", c.host, "--trust-store", c.ca_file.string(), "--json"},
+          dir.path());
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  auto doc = json::parse(r.out);
+  EXPECT_EQ(doc["equivalent"], true);
+  EXPECT_TRUE(doc["differences"].empty()) << doc["differences"].dump(2);
+  EXPECT_EQ(doc["targets"][0]["verification"], "ok");
+  EXPECT_EQ(doc["targets"][0]["handshake"], "ok");
+  EXPECT_EQ(doc["targets"][0]["chain"], "2");
+}
+
+TEST_F(Fleet, CompareAllAddressesOfOneNameViaDns) {
+  ES_REQUIRE_PROGRAM("dnsmasq");
+  const std::vector<std::string> addrs = {"127.0.0.2", "127.0.0.3", "127.0.0.4"};
+  const auto port = common_port(addrs);
+  auto a = backend(addrs[0], port, c.leaf_ecdsa);
+  auto b = backend(addrs[1], port, c.leaf_ecdsa);
+  auto d = backend(addrs[2], port, c.self_signed);
+  Dnsmasq dns("origin.test A 127.0.0.2\norigin.test A 127.0.0.3\norigin.test A 127.0.0.4\n");
+  auto r = run({"compare", "origin.test:" + std::to_string(port), "--all-addresses", "--resolver",
+                dns.server(), "--trust-store", c.ca_file.string(), "--json"},
+               dir.path());
+  ASSERT_EQ(r.status, 1) << r.out << r.err;
+  auto doc = json::parse(r.out);
+  ASSERT_EQ(doc["targets"].size(), 3u) << r.out;
+  std::set<std::string> seen;
+  for (const auto& t : doc["targets"]) {
+    seen.insert(t["target"].get<std::string>());
+    EXPECT_EQ(t["name"], "origin.test");
+  }
+  for (const auto& x : addrs)
+    EXPECT_TRUE(seen.count(x + ":" + std::to_string(port))) << x;
+  std::string verification_summary;
+  for (const auto& x : doc["differences"])
+    if (x["column"] == "verification")
+      verification_summary = x["summary"];
+  EXPECT_NE(verification_summary.find("127.0.0.4:" + std::to_string(port)), std::string::npos)
+      << doc["differences"].dump(2);
+}
+
+TEST_F(Fleet, CompareUsageErrors) {
+  EXPECT_EQ(run({"compare", "127.0.0.1:1"}, dir.path()).status, 2);
+  auto r = run({"compare", "127.0.0.1:1", "not a host!"}, dir.path());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("not a host!"), std::string::npos) << r.err;
+}
+
+// ---- scan ----
+
+class Scan : public Fleet {
+protected:
+  std::vector<std::string> scan_args(const fs::path& targets) const {
+    return {"scan",       "--targets",     targets.string(),   "--cdn",
+            "cloudflare", "--trust-store", c.ca_file.string(), "--timeout",
+            "3s",         "--json-lines",  "--no-progress"};
+  }
+};
+
+TEST_F(Scan, MixedFleetOneObjectPerSiteAndSummary) {
+  NginxConfig good_cfg;
+  good_cfg.servers.push_back(NginxServer::tls(c.leaf_ecdsa.chain, c.leaf_ecdsa.key, {c.host}));
+  NginxOrigin good(good_cfg);
+  NginxConfig expired_cfg;
+  expired_cfg.servers.push_back(NginxServer::tls(c.expired.chain, c.expired.key, {c.host}));
+  NginxOrigin expired(expired_cfg);
+  const auto refused = free_tcp_port();
+  const auto targets = dir / "targets.txt";
+  write_file(targets, "origin.test 127.0.0.1:" + std::to_string(good.port()) + "\n# comment\n\n" +
+                          "origin.test 127.0.0.1:" + std::to_string(expired.port()) + "\n" +
+                          "third.test 127.0.0.1:" + std::to_string(refused) +
+                          "   # nothing listens\n");
+  auto r = run(scan_args(targets), dir.path());
+  EXPECT_EQ(r.status, 1) << r.err;
+  auto sites = json_lines(r.out);
+  ASSERT_EQ(sites.size(), 3u) << r.out << r.err;
+  std::map<int, json> by_line;
+  for (auto& s : sites)
+    by_line[s["scan"]["line"].get<int>()] = s;
+  ASSERT_TRUE(by_line.count(1) && by_line.count(4) && by_line.count(5)) << r.out;
+  EXPECT_EQ(by_line[1]["ok"], true) << by_line[1].dump(2);
+  EXPECT_EQ(by_line[1]["command"], "diagnose");
+  EXPECT_EQ(by_line[1]["scan"]["key"], "origin.test 127.0.0.1:" + std::to_string(good.port()));
+  EXPECT_EQ(by_line[4]["ok"], false);
+  EXPECT_TRUE(has_finding(by_line[4], "cert_expired")) << by_line[4]["findings"].dump(2);
+  EXPECT_TRUE(has_finding(by_line[5], "connection_refused")) << by_line[5]["findings"].dump(2);
+  EXPECT_NE(r.err.find("ok            1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("would fail    2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cert_expired"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("connection_refused"), std::string::npos) << r.err;
+
+  // Resume: the three finished sites are skipped; only the new line runs.
+  write_file(dir / "first.jsonl", r.out);
+  NginxOrigin good2(good_cfg);
+  write_file(targets,
+             read_file(targets) + "origin.test 127.0.0.1:" + std::to_string(good2.port()) + "\n");
+  auto args = scan_args(targets);
+  args.insert(args.end(), {"--resume", (dir / "first.jsonl").string()});
+  auto again = run(args, dir.path());
+  auto more = json_lines(again.out);
+  ASSERT_EQ(more.size(), 1u) << again.out << again.err;
+  EXPECT_EQ(more[0]["scan"]["line"], 6);
+  EXPECT_EQ(more[0]["ok"], true);
+  EXPECT_EQ(again.status, 0) << again.err;
+  EXPECT_NE(again.err.find("3 skipped"), std::string::npos) << again.err;
+}
+
+TEST_F(Scan, TargetsFromStdinAndTextOutput) {
+  NginxConfig cfg;
+  cfg.servers.push_back(NginxServer::tls(c.leaf_ecdsa.chain, c.leaf_ecdsa.key, {c.host}));
+  NginxOrigin good(cfg);
+  write_file(dir / "in.txt", "origin.test 127.0.0.1:" + std::to_string(good.port()) + "\n");
+  auto r = run({"scan", "--targets", "-", "--cdn", "cloudflare", "--trust-store",
+                c.ca_file.string(), "--no-progress"},
+               dir.path(), dir / "in.txt");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("1\torigin.test 127.0.0.1:" + std::to_string(good.port()) + "\tok"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(Scan, InterruptPrintsTheSummaryOfFinishedSites) {
+  NginxConfig cfg;
+  cfg.servers.push_back(NginxServer::tls(c.leaf_ecdsa.chain, c.leaf_ecdsa.key, {c.host}));
+  NginxOrigin good(cfg);
+  RawServer silent(RawMode::silent);
+  std::string list = "origin.test 127.0.0.1:" + std::to_string(good.port()) + "\n";
+  for (int i = 0; i < 40; ++i)
+    list += "site" + std::to_string(i) + ".test 127.0.0.1:" + std::to_string(silent.port()) + "\n";
+  write_file(dir / "targets.txt", list);
+  auto args = scan_args(dir / "targets.txt");
+  args.insert(args.end(), {"--concurrency", "2"});
+  Child child(args, dir / "out", dir / "err");
+  // Wait until the healthy site is written (it is first), then interrupt.
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (read_file(dir / "out").find('\n') == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_NE(read_file(dir / "out").find('\n'), std::string::npos) << read_file(dir / "err");
+  const auto sent = std::chrono::steady_clock::now();
+  child.signal(SIGINT);
+  const int status = child.wait(20s);
+  const auto took = std::chrono::steady_clock::now() - sent;
+  EXPECT_EQ(status, 3) << read_file(dir / "err");
+  EXPECT_LT(took, 8s) << "in-flight sites are bounded by --timeout 3s";
+  auto sites = json_lines(read_file(dir / "out"));
+  EXPECT_GE(sites.size(), 1u);
+  EXPECT_LT(sites.size(), 41u);
+  const auto err = read_file(dir / "err");
+  EXPECT_NE(err.find("interrupted"), std::string::npos) << err;
+  EXPECT_NE(err.find(std::to_string(sites.size()) + " of 41 sites finished"), std::string::npos)
+      << err;
+}
+
+TEST_F(Scan, BadTargetFilesAreUsageErrorsWithTheLineNumber) {
+  write_file(dir / "bad.txt", "ok.test 127.0.0.1:443\n\nbad.test one two\n");
+  auto r = run(scan_args(dir / "bad.txt"), dir.path());
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("bad.txt:3:"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << "nothing scanned: " << r.out;
+  write_file(dir / "empty.txt", "# nothing\n");
+  EXPECT_EQ(run(scan_args(dir / "empty.txt"), dir.path()).status, 2);
+  EXPECT_EQ(run(scan_args(dir / "missing.txt"), dir.path()).status, 2);
+}
+
+} // namespace
