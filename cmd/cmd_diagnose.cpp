@@ -60,8 +60,9 @@ void add_diagnose_command(CLI::App& app, Action& run) {
                   "Origin IP[:PORT] or NAME[:PORT] (repeatable; a name with several addresses "
                   "gives one target each)");
   sub->add_option("--edge", o.edge, "Edge IP[:PORT] to probe instead of HOST's addresses");
-  sub->add_flag("--no-edge", o.no_edge,
-                "Do not resolve or probe the edge (check origins only, e.g. before enabling a CDN)");
+  sub->add_flag(
+      "--no-edge", o.no_edge,
+      "Do not resolve or probe the edge (check origins only, e.g. before enabling a CDN)");
   sub->add_option("--cdn", o.cdn, "auto (detect), a profile name, or a profile file")
       ->default_str("auto");
   sub->add_option("--mode", o.mode, "SSL mode to predict (e.g. flexible, full, strict) or all")
