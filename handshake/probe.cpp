@@ -33,7 +33,7 @@ namespace edgeshake::handshake {
 
 // The budget several runs share (scan). Runs that find it exhausted register a
 // waker; every release wakes them all (posted), and those still blocked
-// register again.
+// register again. It also carries the SSL_CTX cache those runs share.
 class SharedBudget {
 public:
   SharedBudget(int max_total, int max_per) : m_max_total(max_total), m_max_per(max_per) {}
@@ -73,6 +73,10 @@ private:
   bool m_wake = false;
   std::map<std::string, int> m_per_address;
   std::vector<std::function<void()>> m_waiters;
+
+public:
+  // SSL_CTX and trust stores, built once for every run that shares the budget.
+  detail::ContextCache cache;
 };
 
 std::shared_ptr<SharedBudget> make_shared_budget(int max_in_flight, int max_per_address) {
@@ -564,7 +568,7 @@ struct Run : std::enable_shared_from_this<Run> {
     ++in_flight;
     ++per_address[specs[index].target.address];
     auto self = shared_from_this();
-    asio::co_spawn(io, probe_one(specs[index], cache),
+    asio::co_spawn(io, probe_one(specs[index], limits.shared ? limits.shared->cache : cache),
                    [self, index](std::exception_ptr e, ProbeResult r) {
                      if (e) {
                        r = ProbeResult{};
