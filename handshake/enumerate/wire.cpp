@@ -2,6 +2,7 @@
 // through ByteReader, which checks bounds; a failed read marks the reader bad
 // instead of touching memory it does not own.
 #include "handshake/enumerate/wire.hpp"
+#include "handshake/names.hpp"
 
 #include "handshake/enumerate/tables.hpp"
 
@@ -496,50 +497,9 @@ ServerResponse parse_server_response(std::span<const std::uint8_t> input,
 }
 
 std::string alert_name(std::uint8_t d) {
-  switch (d) {
-  case 0:
-    return "close_notify";
-  case 10:
-    return "unexpected_message";
-  case 20:
-    return "bad_record_mac";
-  case 22:
-    return "record_overflow";
-  case 40:
-    return "handshake_failure";
-  case 42:
-    return "bad_certificate";
-  case 47:
-    return "illegal_parameter";
-  case 48:
-    return "unknown_ca";
-  case 50:
-    return "decode_error";
-  case 51:
-    return "decrypt_error";
-  case 70:
-    return "protocol_version";
-  case 71:
-    return "insufficient_security";
-  case 80:
-    return "internal_error";
-  case 86:
-    return "inappropriate_fallback";
-  case 90:
-    return "user_canceled";
-  case 109:
-    return "missing_extension";
-  case 110:
-    return "unsupported_extension";
-  case 112:
-    return "unrecognized_name";
-  case 116:
-    return "certificate_required";
-  case 120:
-    return "no_application_protocol";
-  default:
-    return "alert_" + std::to_string(d);
-  }
+  // One table of RFC names for both engines (handshake/names.cpp).
+  std::string_view name = handshake::detail::alert_name(d);
+  return name == "unknown_alert" ? "alert_" + std::to_string(d) : std::string(name);
 }
 
 std::string to_string(ResponseKind kind) {
