@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
+
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <fmt/core.h>
@@ -20,6 +21,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -242,6 +244,7 @@ private:
   }
 
 public:
+  bool abandoned() const { return m_abandoned; }
   void finish_summary() {
     m_summary.seconds = seconds();
     m_summary.peak_rss_kib = peak_rss_kib();
@@ -337,6 +340,14 @@ int run_scan(const ScanArgs& a) {
   io.run();
   scan->finish_summary();
   fmt::print(stderr, "{}", summary_text(summary));
+  if (scan->abandoned()) {
+    // Sites abandoned mid-handshake still hold suspended coroutines and OpenSSL
+    // objects that only the loop could unwind; the process ends here instead of
+    // destroying them piecemeal (what was finished is already written out).
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(scan_exit_code(summary));
+  }
   return scan_exit_code(summary);
 }
 
