@@ -107,9 +107,7 @@ std::string indent(const std::string& text, const std::string& pad) {
 }
 
 // One column of the edge-versus-origin table.
-std::vector<std::string> column(const handshake::ProbeResult* p, const std::string& now_text,
-                                std::chrono::sys_seconds now) {
-  (void)now_text;
+std::vector<std::string> column(const handshake::ProbeResult* p, std::chrono::sys_seconds now) {
   if (!p)
     return std::vector<std::string>(12, "-");
   std::string handshake =
@@ -226,14 +224,14 @@ std::string diagnose_to_text(const DiagnoseReport& r, const Style& s, bool verbo
   std::vector<std::pair<std::string, std::vector<std::string>>> cols;
   for (const auto& p : r.probes) {
     if (p.spec.label == compare::probe_label::edge) {
-      cols.push_back({"edge (browser)", column(&p, "", now)});
+      cols.push_back({"edge (browser)", column(&p, now)});
     }
   }
   for (const auto& o : r.origins) {
     for (const auto& p : r.probes) {
       if (p.spec.label == compare::probe_label::primary && p.spec.target == o.endpoint) {
         cols.push_back(
-            {"origin " + o.endpoint.to_string() + " (" + r.cdn.id + ")", column(&p, "", now)});
+            {"origin " + o.endpoint.to_string() + " (" + r.cdn.id + ")", column(&p, now)});
       }
     }
   }

@@ -21,12 +21,14 @@ protected:
   void SetUp() override { ES_REQUIRE_PROGRAM("nginx"); }
   const CertCatalogue& c = shared_catalogue();
 
-  std::vector<std::string> args(std::uint16_t port, std::vector<std::string> extra = {}) const {
+  // `trust_store` replaces the test CA as the CDN's trust store when given.
+  std::vector<std::string> args(std::uint16_t port, std::vector<std::string> extra = {},
+                                std::string trust_store = {}) const {
     std::vector<std::string> a = {"--origin",
                                   "127.0.0.1:" + std::to_string(port),
                                   "--no-edge",
                                   "--trust-store",
-                                  c.ca_file.string(),
+                                  trust_store.empty() ? c.ca_file.string() : trust_store,
                                   "--timeout",
                                   "3s"};
     bool cdn = false;
@@ -105,12 +107,8 @@ TEST_F(Diagnose, UntrustedRoot) {
   CertFactory f(dir.path());
   auto other_root = f.root("some other root");
   NginxOrigin nginx(origin(c.leaf_rsa));
-  auto a = args(nginx.port());
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i] == "--trust-store")
-      a[i + 1] = other_root.cert.string();
-  }
-  expect_failure(run_diagnose(c.host, a), "untrusted_root", "ok", "526", "primary");
+  expect_failure(run_diagnose(c.host, args(nginx.port(), {}, other_root.cert.string())),
+                 "untrusted_root", "ok", "526", "primary");
 }
 
 TEST_F(Diagnose, ExpiredIntermediate) {
@@ -128,12 +126,8 @@ TEST_F(Diagnose, ExpiredIntermediate) {
   lo.dns_names = {c.host};
   auto leaf = f.issue(inter, "leaf", lo);
   NginxOrigin nginx(origin(leaf));
-  auto a = args(nginx.port());
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i] == "--trust-store")
-      a[i + 1] = root.cert.string();
-  }
-  expect_failure(run_diagnose(c.host, a), "intermediate_expired", "ok", "526", "primary");
+  expect_failure(run_diagnose(c.host, args(nginx.port(), {}, root.cert.string())),
+                 "intermediate_expired", "ok", "526", "primary");
 }
 
 TEST_F(Diagnose, CloudflareOriginCaIsFineForCloudflareStrictOnly) {
