@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -48,10 +50,19 @@ const std::vector<Profile>& bundled() {
 Result<Profile> find(std::string_view name_or_path) {
   if (name_or_path.find('/') != std::string_view::npos || name_or_path.ends_with(".toml"))
     return load_file(std::string(name_or_path));
-  // Parse only the one asked for: a probe should not pay for validating all.
+  // Parse only the one asked for (a probe should not pay for validating all),
+  // and only once per process: `scan` looks the profile up for every site, and
+  // parsing + validating against OpenSSL costs about as much as two handshakes.
+  static std::mutex lock;
+  static std::map<std::string, Profile, std::less<>> parsed;
   for (const auto& [file, text] : embedded::provider_files) {
-    if (id_of(file) == name_or_path)
-      return parse_embedded(file, text);
+    if (id_of(file) != name_or_path)
+      continue;
+    std::lock_guard guard(lock);
+    auto it = parsed.find(name_or_path);
+    if (it == parsed.end())
+      it = parsed.emplace(std::string(name_or_path), parse_embedded(file, text)).first;
+    return it->second;
   }
   std::string known;
   for (const auto& [file, text] : embedded::provider_files) {
