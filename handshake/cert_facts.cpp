@@ -139,8 +139,57 @@ CertificateInfo describe_certificate(X509* cert) {
   return info;
 }
 
+std::optional<ChainVerdict> VerdictCache::find(const std::string& key) const {
+  auto it = m_entries.find(key);
+  if (it == m_entries.end() || Clock::now() - it->second.first > k_ttl)
+    return std::nullopt;
+  ++m_hits;
+  return it->second.second;
+}
+
+void VerdictCache::put(const std::string& key, const ChainVerdict& verdict) {
+  if (m_entries.size() >= k_max_entries)
+    m_entries.clear();
+  m_entries[key] = {Clock::now(), verdict};
+}
+
+namespace {
+
+// The trust store's label and the SHA-256 of each certificate, in the order sent.
+std::string verdict_key(STACK_OF(X509) * chain, const std::string& trust_label) {
+  std::string key = trust_label;
+  for (int i = 0; i < sk_X509_num(chain); ++i) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (X509_digest(sk_X509_value(chain, i), EVP_sha256(), md, &n) != 1)
+      return {}; // no key: verify, do not cache
+    key += '\n';
+    key.append(reinterpret_cast<const char*>(md), n);
+  }
+  return key;
+}
+
+ChainVerdict run_verify(STACK_OF(X509) * chain, X509_STORE* store) {
+  ChainVerdict out;
+  X509* leaf = sk_X509_value(chain, 0);
+  X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+  if (ctx && X509_STORE_CTX_init(ctx, store, leaf, chain) == 1) {
+    X509_STORE_CTX_set_default(ctx, "ssl_server");
+    const int ok = X509_verify_cert(ctx);
+    out.code = X509_STORE_CTX_get_error(ctx);
+    out.chain_ok = ok == 1 && out.code == X509_V_OK;
+    out.depth = out.chain_ok ? -1 : X509_STORE_CTX_get_error_depth(ctx);
+  } else {
+    out.code = X509_V_ERR_UNSPECIFIED;
+  }
+  X509_STORE_CTX_free(ctx);
+  return out;
+}
+
+} // namespace
+
 Verification verify_chain(STACK_OF(X509) * chain, X509_STORE* store, const std::string& host,
-                          const std::string& trust_label) {
+                          const std::string& trust_label, VerdictCache* verdicts) {
   Verification v;
   v.host = host;
   v.trust_store = trust_label;
@@ -149,17 +198,18 @@ Verification verify_chain(STACK_OF(X509) * chain, X509_STORE* store, const std::
   X509* leaf = sk_X509_value(chain, 0);
   v.performed = true;
   if (store) {
-    X509_STORE_CTX* ctx = X509_STORE_CTX_new();
-    if (ctx && X509_STORE_CTX_init(ctx, store, leaf, chain) == 1) {
-      X509_STORE_CTX_set_default(ctx, "ssl_server");
-      const int ok = X509_verify_cert(ctx);
-      v.code = X509_STORE_CTX_get_error(ctx);
-      v.chain_ok = ok == 1 && v.code == X509_V_OK;
-      v.depth = v.chain_ok ? -1 : X509_STORE_CTX_get_error_depth(ctx);
-    } else {
-      v.code = X509_V_ERR_UNSPECIFIED;
+    const std::string key = verdicts ? verdict_key(chain, trust_label) : std::string{};
+    std::optional<ChainVerdict> verdict;
+    if (!key.empty())
+      verdict = verdicts->find(key);
+    if (!verdict) {
+      verdict = run_verify(chain, store);
+      if (!key.empty())
+        verdicts->put(key, *verdict);
     }
-    X509_STORE_CTX_free(ctx);
+    v.chain_ok = verdict->chain_ok;
+    v.code = verdict->code;
+    v.depth = verdict->depth;
   } else {
     v.code = X509_V_ERR_UNSPECIFIED;
   }

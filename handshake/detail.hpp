@@ -9,8 +9,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +30,31 @@ struct CtxEntry {
   std::vector<std::string> notes; // e.g. "SSLv3 is not offerable by this OpenSSL"
 };
 
+// What X509_verify_cert said of one chain against one trust store.
+struct ChainVerdict {
+  bool chain_ok = false;
+  int code = 0;
+  int depth = -1;
+};
+
+// Chain verdicts by trust store + the SHA-256 of every certificate sent, so the
+// probes of a run (13 per site; a scan shares one cache) that receive the same
+// chain verify it once. A verdict depends on the clock, so an entry lives
+// k_ttl at most; the map is bounded (cleared when full).
+class VerdictCache {
+public:
+  static constexpr std::chrono::seconds k_ttl{60};
+  static constexpr std::size_t k_max_entries = 4096;
+  std::optional<ChainVerdict> find(const std::string& key) const;
+  void put(const std::string& key, const ChainVerdict& verdict);
+  std::size_t hits() const { return m_hits; }
+
+private:
+  using Clock = std::chrono::steady_clock;
+  std::map<std::string, std::pair<Clock::time_point, ChainVerdict>> m_entries;
+  mutable std::size_t m_hits = 0;
+};
+
 // One SSL_CTX per distinct (ClientHello settings, overrides, client cert),
 // one X509_STORE per trust store; built on first use and shared.
 class ContextCache {
@@ -35,10 +62,12 @@ public:
   const CtxEntry& context(const ProbeSpec& spec);
   // nullptr + error text when the store cannot be loaded.
   std::shared_ptr<X509_STORE> store(const std::string& path, std::string& error);
+  VerdictCache& verdicts() { return m_verdicts; }
 
 private:
   std::map<std::string, CtxEntry> m_contexts;
   std::map<std::string, std::pair<std::shared_ptr<X509_STORE>, std::string>> m_stores;
+  VerdictCache m_verdicts;
 };
 
 // The key ContextCache uses (exposed for tests).
@@ -55,8 +84,10 @@ std::string name_line(const X509_NAME* name); // RFC 2253 one-liner
 CertificateInfo describe_certificate(X509* cert);
 // Verify `chain` (leaf first, as sent) against `store`; `host` checked
 // separately (DNS name or IP literal; empty: hostname_ok stays false).
+// With `verdicts`, a chain already verified against the same store is not
+// verified again (the hostname is always checked).
 Verification verify_chain(STACK_OF(X509) * chain, X509_STORE* store, const std::string& host,
-                          const std::string& trust_label);
+                          const std::string& trust_label, VerdictCache* verdicts = nullptr);
 
 // --- classify.cpp ------------------------------------------------------------
 

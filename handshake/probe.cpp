@@ -479,8 +479,8 @@ asio::awaitable<ProbeResult> probe_one(ProbeSpec spec, detail::ContextCache& cac
   // Our own verification of the chain as sent.
   if (!r.chain.empty()) {
     auto store = cache.store(trust_path, store_error);
-    r.verification =
-        detail::verify_chain(SSL_get_peer_cert_chain(ssl), store.get(), s.host, trust_path);
+    r.verification = detail::verify_chain(SSL_get_peer_cert_chain(ssl), store.get(), s.host,
+                                          trust_path, &cache.verdicts());
     if (!store_error.empty())
       r.verification.text = store_error;
   } else {

@@ -2,12 +2,15 @@
 // out, no network. (The same statuses are produced by real servers in
 // test_probe.cpp; these rows pin the precedence rules.)
 #include "handshake/detail.hpp"
+#include "tests/support/certs.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/sslerr.h>
 
 #include <cerrno>
+#include <cstdio>
 
 namespace edgeshake::handshake::detail {
 namespace {
@@ -202,6 +205,66 @@ TEST(ContextKey, DistinguishesClientHelloSettings) {
   ProbeSpec d = a;
   d.sni = "x.test"; // SNI is per connection, not per context
   EXPECT_EQ(context_key(a), context_key(d));
+}
+
+// A chain as a server sends it: the certificates of the PEM files, in order.
+std::shared_ptr<STACK_OF(X509)> chain_of(const std::vector<std::filesystem::path>& files) {
+  std::shared_ptr<STACK_OF(X509)> chain(sk_X509_new_null(),
+                                        [](STACK_OF(X509) * s) { sk_X509_pop_free(s, X509_free); });
+  for (const auto& f : files) {
+    FILE* fp = std::fopen(f.c_str(), "r");
+    EXPECT_NE(fp, nullptr) << f;
+    if (!fp)
+      continue;
+    while (X509* x = PEM_read_X509(fp, nullptr, nullptr, nullptr))
+      sk_X509_push(chain.get(), x);
+    std::fclose(fp);
+    ERR_clear_error(); // the end of the file
+  }
+  return chain;
+}
+
+// The verdict cache answers a repeated chain without verifying it again, but
+// never across trust stores or across chains that differ in any certificate
+// (the same leaf without its intermediate must still fail).
+TEST(VerdictCache, SameChainVerifiedOnceOtherChainsNot) {
+  const auto& c = edgeshake::testing::shared_catalogue();
+  ContextCache cache;
+  std::string error;
+  auto store = cache.store(c.ca_file.string(), error);
+  ASSERT_TRUE(store) << error;
+  auto full = chain_of({c.leaf_ecdsa.cert, c.intermediate.cert});
+  auto leaf_only = chain_of({c.leaf_ecdsa.cert});
+  auto expired = chain_of({c.expired.cert, c.intermediate.cert});
+  ASSERT_EQ(sk_X509_num(full.get()), 2);
+  auto& verdicts = cache.verdicts();
+
+  const auto first = verify_chain(full.get(), store.get(), c.host, "ca", &verdicts);
+  EXPECT_TRUE(first.chain_ok) << first.text;
+  EXPECT_TRUE(first.hostname_ok);
+  EXPECT_EQ(verdicts.hits(), 0u);
+  // Same chain, another name: the chain verdict is reused, the name checked anew.
+  const auto again = verify_chain(full.get(), store.get(), "other.invalid", "ca", &verdicts);
+  EXPECT_EQ(verdicts.hits(), 1u);
+  EXPECT_TRUE(again.chain_ok);
+  EXPECT_FALSE(again.hostname_ok);
+  EXPECT_EQ(again.host, "other.invalid");
+
+  const auto partial = verify_chain(leaf_only.get(), store.get(), c.host, "ca", &verdicts);
+  EXPECT_EQ(verdicts.hits(), 1u);
+  EXPECT_FALSE(partial.chain_ok);
+  EXPECT_EQ(partial.code, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY) << partial.text;
+  const auto old = verify_chain(expired.get(), store.get(), c.host, "ca", &verdicts);
+  EXPECT_FALSE(old.chain_ok);
+  EXPECT_EQ(old.code, X509_V_ERR_CERT_HAS_EXPIRED) << old.text;
+  // Another trust store label: verified again.
+  const auto other_store = verify_chain(full.get(), store.get(), c.host, "ca2", &verdicts);
+  EXPECT_EQ(verdicts.hits(), 1u);
+  EXPECT_TRUE(other_store.chain_ok);
+  // Cached answers equal uncached ones.
+  EXPECT_EQ(verify_chain(leaf_only.get(), store.get(), c.host, "ca", &verdicts),
+            verify_chain(leaf_only.get(), store.get(), c.host, "ca", nullptr));
+  EXPECT_EQ(verdicts.hits(), 2u);
 }
 
 } // namespace
