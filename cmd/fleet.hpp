@@ -5,6 +5,7 @@
 #pragma once
 
 #include "cmd/command.hpp"
+#include "cmd/target_list.hpp"
 #include "common/result.hpp"
 #include "handshake/handshake.hpp"
 
@@ -21,25 +22,7 @@
 
 namespace edgeshake::cmd {
 
-// ---- scan target lists ----
-
-// One line of a target list: "HOST [ORIGIN]".
-struct ScanTarget {
-  std::size_t line = 0; // 1-based line number in the list
-  std::string host;     // normalised (lower case, no trailing dot); may carry :PORT
-  std::string origin;   // "" = none (HOST's own addresses are the origin)
-  // Identity of the site across runs (resume): "host" or "host origin".
-  std::string key() const { return origin.empty() ? host : host + " " + origin; }
-  bool operator==(const ScanTarget&) const = default;
-};
-
-// Parses a whole target list. '#' starts a comment (whole line or after the
-// fields), blank lines are skipped, fields are separated by spaces or tabs.
-// Fails fast on the first bad line: Error{input, message, "<source>:<line>"}.
-// A list with no target at all is an error too. The same site twice is an
-// error (it would be diagnosed twice and confuse --resume).
-Result<std::vector<ScanTarget>> parse_target_list(std::string_view text,
-                                                  std::string_view source = "targets");
+// ---- scan target lists: ScanTarget, parse_target_list (cmd/target_list.hpp) ----
 
 // The site keys present in an earlier JSON Lines output (scan.key of each
 // object). Lines that are not complete JSON objects (a run killed mid-write)
