@@ -26,7 +26,9 @@
 #include <algorithm>
 #include <deque>
 #include <exception>
+#include <map>
 #include <memory>
+#include <set>
 
 namespace edgeshake::handshake::enumerate {
 
@@ -261,7 +263,8 @@ private:
       ex.transport = st->timed_out                           ? ProbeOutcome::connect_timeout
                      : ec == asio::error::connection_refused ? ProbeOutcome::refused
                                                              : ProbeOutcome::network_error;
-      ex.response.detail = ec.message();
+      ex.response.detail =
+          st->timed_out ? "TCP connect timed out after " + ms_text(timeout()) : ec.message();
       finish();
       co_return ex;
     }
@@ -300,7 +303,12 @@ private:
       ex.transport = ProbeOutcome::timeout;
     else
       ex.transport = ProbeOutcome::closed;
-    if (ex.response.detail.empty() && ex.transport != ProbeOutcome::accepted)
+    if (ex.response.detail.empty() && ex.transport == ProbeOutcome::timeout)
+      ex.response.detail = "no answer within " + ms_text(timeout()) +
+                           (buffer.empty() ? ""
+                                           : " (" + std::to_string(buffer.size()) +
+                                                 " bytes of an incomplete answer)");
+    else if (ex.response.detail.empty() && ex.transport != ProbeOutcome::accepted)
       ex.response.detail = ec.message();
     finish();
     co_return ex;
@@ -393,6 +401,9 @@ private:
 
   using Offer = std::function<awaitable<Pick>(Codes offer, std::string purpose)>;
 
+  // Lists this short are searched in parallel when the server's order decides.
+  static constexpr std::size_t k_parallel_order_max = 64;
+
   // Chunk loops per client-ordered search: as many as connections allowed (the
   // other checks finish within a few round trips and free their slots).
   int chunk_count() const { return std::clamp(m_result.spec.max_connections, 1, 16); }
@@ -432,20 +443,27 @@ private:
       return from;
     };
     if (!rev.chosen || rev.chosen == fwd.chosen) {
-      // The server's order (or one item): a sequential loop finds the items in it.
+      // The server's order (or one item). A short list (groups, ALPN, TLS 1.3
+      // suites) is searched in parallel chunks and ordered by comparing pairs;
+      // a long one (TLS <= 1.2 suites) by a sequential loop, which finds the
+      // items in the server's order at one round trip each.
       out.found.push_back(*fwd.chosen);
       Codes rest = without(candidates, out.found);
-      while (!rest.empty()) {
-        auto p = co_await offer(rest, purpose);
-        if (!p.chosen ||
-            std::find(out.found.begin(), out.found.end(), *p.chosen) != out.found.end()) {
-          out.error = !p.refused;
-          if (!p.refused)
-            out.detail = p.detail;
-          break;
+      if (rest.size() <= k_parallel_order_max) {
+        co_await server_order_parallel(std::move(rest), offer, purpose, out, lo.detect_order);
+      } else {
+        while (!rest.empty()) {
+          auto p = co_await offer(rest, purpose);
+          if (!p.chosen ||
+              std::find(out.found.begin(), out.found.end(), *p.chosen) != out.found.end()) {
+            out.error = !p.refused;
+            if (!p.refused)
+              out.detail = p.detail;
+            break;
+          }
+          out.found.push_back(*p.chosen);
+          rest = without(rest, {*p.chosen});
         }
-        out.found.push_back(*p.chosen);
-        rest = without(rest, {*p.chosen});
       }
       out.preference = !lo.detect_order       ? Preference::unknown
                        : out.found.size() > 1 ? Preference::server
@@ -454,9 +472,11 @@ private:
     }
     // Different first picks: the client's order decides, so the server took the
     // first (forward) and the last (reversed) acceptable item of our list, and
-    // only what lies between them is left to find. Split that into contiguous
-    // chunks searched concurrently; within a chunk a pick also tells that every
-    // item offered before it was refused.
+    // only what lies between them is left to find. Deal that out round-robin into
+    // chunks searched concurrently (accepted items cluster in our list, e.g. all
+    // the AES-GCM suites; dealt out, each chunk holds a few and its loop is
+    // short); within a chunk a pick also tells that every item offered before it
+    // (in the chunk's order, which is ours) was refused.
     out.preference = Preference::client;
     const Codes known = {*fwd.chosen, *rev.chosen};
     const auto first = std::find(candidates.begin(), candidates.end(), *fwd.chosen);
@@ -468,7 +488,7 @@ private:
                                            static_cast<std::size_t>(chunk_count()));
     std::vector<Codes> chunks(std::min(k, rest.size()));
     for (std::size_t i = 0; i < rest.size(); ++i)
-      chunks[i * chunks.size() / rest.size()].push_back(rest[i]);
+      chunks[i % chunks.size()].push_back(rest[i]);
     std::vector<Codes> found(chunks.size());
     std::vector<std::function<awaitable<void>()>> loops;
     for (std::size_t c = 0; c < chunks.size(); ++c)
@@ -497,6 +517,128 @@ private:
       if (std::find(all_found.begin(), all_found.end(), c) != all_found.end())
         out.found.push_back(c);
     co_return out;
+  }
+
+  // Tasks spawned on the loop at any time (also from inside one another) and
+  // awaited together. The group keeps each task's callable alive: a coroutine
+  // lambda's captures live in the closure, not in the coroutine frame.
+  class TaskGroup {
+  public:
+    explicit TaskGroup(asio::io_context& io) : m_io(io), m_state(std::make_shared<State>(io)) {}
+    void spawn(std::function<awaitable<void>()> task) {
+      ++m_state->remaining;
+      m_state->tasks.push_back(std::move(task));
+      asio::co_spawn(m_io, m_state->tasks.back()(), [st = m_state](std::exception_ptr e) {
+        if (e && !st->failure)
+          st->failure = e;
+        if (--st->remaining == 0)
+          st->done.cancel();
+      });
+    }
+    awaitable<void> wait() {
+      auto st = m_state;
+      std::error_code ec;
+      while (st->remaining > 0)
+        co_await st->done.async_wait(asio::redirect_error(use_awaitable, ec));
+      if (st->failure)
+        std::rethrow_exception(st->failure);
+    }
+
+  private:
+    struct State {
+      explicit State(asio::io_context& io) : done(io, Clock::time_point::max()) {}
+      std::size_t remaining = 0;
+      asio::steady_timer done;
+      std::exception_ptr failure;
+      std::deque<std::function<awaitable<void>()>> tasks;
+    };
+    asio::io_context& m_io;
+    std::shared_ptr<State> m_state;
+  };
+
+  // The server's order over `rest` (its favourite, already in out.found, was
+  // taken out): round-robin chunks, each searched by its own loop (the server
+  // picks its favourite of what a chunk offers, so a chunk's items come out in
+  // the server's order). Each item found is compared at once, by an offer of
+  // {a, b}, with every item already found by the other chunks, so the
+  // comparisons overlap the chunk loops. Items are ranked by how many others
+  // they beat; the ranks of a consistent (transitive) order are all distinct.
+  // Without `order`, only the set is wanted (ALPN): no comparisons.
+  awaitable<void> server_order_parallel(Codes rest, Offer offer, std::string purpose,
+                                        LoopResult& out, bool order) {
+    const auto k =
+        std::clamp<std::size_t>((rest.size() + 3) / 4, 1, static_cast<std::size_t>(chunk_count()));
+    std::vector<Codes> chunks(std::min(k, rest.size()));
+    for (std::size_t i = 0; i < rest.size(); ++i)
+      chunks[i % chunks.size()].push_back(rest[i]);
+    std::vector<Codes> found(chunks.size());
+    std::map<std::uint16_t, std::set<std::uint16_t>> beats; // a -> what a is preferred to
+    std::size_t compared = 0, unknown = 0;
+    TaskGroup group(m_io);
+    auto compare = [&](std::uint16_t a, std::uint16_t b) -> awaitable<void> {
+      ++compared;
+      Codes both;
+      both.push_back(a);
+      both.push_back(b);
+      auto p = co_await offer(std::move(both), purpose);
+      if (p.chosen == a)
+        beats[a].insert(b);
+      else if (p.chosen == b)
+        beats[b].insert(a);
+      else
+        ++unknown;
+    };
+    for (std::size_t c = 0; c < chunks.size(); ++c)
+      group.spawn([&, c]() -> awaitable<void> {
+        Codes mine = chunks[c];
+        while (!mine.empty()) {
+          auto p = co_await offer(mine, purpose);
+          const auto at = p.chosen ? std::find(mine.begin(), mine.end(), *p.chosen) : mine.end();
+          if (at == mine.end()) {
+            if (!p.refused) {
+              out.error = true;
+              out.detail = p.detail;
+            }
+            break;
+          }
+          const auto x = *p.chosen;
+          for (auto earlier : found[c])
+            beats[earlier].insert(x); // the chunk's earlier picks were preferred
+          if (order)
+            for (std::size_t d = 0; d < found.size(); ++d)
+              if (d != c)
+                for (auto y : found[d])
+                  group.spawn([&compare, x, y]() -> awaitable<void> { co_await compare(x, y); });
+          found[c].push_back(x);
+          mine.erase(at);
+        }
+      });
+    co_await group.wait();
+
+    Codes items;
+    for (const auto& f : found)
+      items.insert(items.end(), f.begin(), f.end());
+    if (order) {
+      std::stable_sort(items.begin(), items.end(), [&](std::uint16_t a, std::uint16_t b) {
+        return beats[a].size() > beats[b].size();
+      });
+      std::set<std::size_t> ranks;
+      for (auto i : items)
+        ranks.insert(beats[i].size());
+      if ((unknown > 0 || ranks.size() != items.size()) && out.detail.empty())
+        out.detail =
+            "the server's order could not be fully established (" + std::to_string(unknown) +
+            " of " + std::to_string(compared) + " comparisons unanswered" +
+            (ranks.size() == items.size() ? "" : "; the preferences are not transitive") + ")";
+    } else {
+      // No order: report in the order offered.
+      Codes ordered;
+      for (auto c : rest)
+        if (std::find(items.begin(), items.end(), c) != items.end())
+          ordered.push_back(c);
+      items = std::move(ordered);
+    }
+    out.found.insert(out.found.end(), items.begin(), items.end());
   }
 
   // ------------------------------------------------------------ hellos
@@ -741,9 +883,19 @@ private:
     sr.group = rec.group;
   }
 
+  std::chrono::milliseconds timeout() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(m_result.spec.timeout);
+  }
+  static std::string ms_text(std::chrono::milliseconds ms) {
+    return ms.count() % 1000 == 0 ? std::to_string(ms.count() / 1000) + " s"
+                                  : std::to_string(ms.count()) + " ms";
+  }
+
   void classify_overall() {
-    bool any_tls = false, any_connected = false, any_not_tls = false;
+    bool any_tls = false, any_connected = false, any_not_tls = false, all_timeouts = true;
     for (const auto& p : m_result.probes) {
+      if (p.outcome != ProbeOutcome::timeout)
+        all_timeouts = false;
       if (p.outcome == ProbeOutcome::accepted || p.outcome == ProbeOutcome::alert ||
           p.outcome == ProbeOutcome::wrong_version)
         any_tls = true;
@@ -757,6 +909,8 @@ private:
       m_result.status = EnumerateStatus::complete;
     else if (any_connected && any_not_tls)
       m_result.status = EnumerateStatus::not_tls;
+    else if (any_connected && all_timeouts)
+      m_result.status = EnumerateStatus::no_answer;
     else
       m_result.status = EnumerateStatus::unreachable;
     if (m_result.status != EnumerateStatus::complete && !m_result.probes.empty())
@@ -871,6 +1025,8 @@ std::string to_string(EnumerateStatus s) {
     return "unreachable";
   case EnumerateStatus::not_tls:
     return "not_tls";
+  case EnumerateStatus::no_answer:
+    return "no_answer";
   case EnumerateStatus::error:
     return "error";
   }

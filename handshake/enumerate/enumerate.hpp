@@ -22,7 +22,7 @@ namespace edgeshake::handshake::enumerate {
 struct EnumerateSpec {
   Endpoint target;                         // numeric address and port
   std::optional<std::string> sni;          // server_name to send (nullopt: none)
-  int max_connections = 8;                 // connections in flight to the target at once
+  int max_connections = 16;                // connections in flight to the target at once
   std::chrono::milliseconds timeout{5000}; // per connection: connect + response
   bool operator==(const EnumerateSpec&) const = default;
 };
@@ -114,6 +114,7 @@ enum class EnumerateStatus {
   complete,    // every probe ran
   unreachable, // TCP connect failed / nothing answered TLS at all
   not_tls,     // something answered, but not TLS
+  no_answer,   // TCP connected, but no ClientHello got any answer within the timeout
   error,       // the enumerator itself failed (resources, internal error)
 };
 

@@ -285,6 +285,25 @@ TEST_F(EnumerateNginx, GroupsFollowTheConfiguredCurves) {
   EXPECT_EQ(r.groups_tls12.groups, (Codes{30, 24, 29}));
 }
 
+// Five groups in the server's order: found by parallel chunks and pairwise
+// comparisons (not one round trip per group), the order must still be exact,
+// and the same with one connection at a time.
+TEST_F(EnumerateNginx, LongServerGroupOrderIsExactAtAnyConnectionLimit) {
+  auto cfg = config({"TLSv1.2", "TLSv1.3"}, "ECDHE-RSA-AES128-GCM-SHA256", false);
+  cfg.ecdh_curve = "secp384r1:X25519:secp521r1:prime256v1:X448";
+  cfg.prefer_server_ciphers = true;
+  NginxOrigin origin(cfg);
+  const Codes expected = {24, 29, 25, 23, 30};
+  for (int conns : {16, 1}) {
+    auto r = enumerate(origin, conns);
+    EXPECT_EQ(r.groups_tls13.groups, expected) << conns;
+    EXPECT_EQ(r.groups_tls13.preference, en::Preference::server);
+    EXPECT_EQ(r.groups_tls12.groups, expected) << conns;
+    EXPECT_EQ(r.groups_tls12.preference, en::Preference::server);
+    EXPECT_EQ(r.groups_tls12.detail, "");
+  }
+}
+
 TEST_F(EnumerateNginx, SniRequiredWithRejectHandshake) {
   const auto& c = certs();
   NginxConfig cfg;
@@ -373,9 +392,14 @@ TEST(EnumerateUnreachable, SilentServerTimesOutInBoundedTime) {
   const auto start = std::chrono::steady_clock::now();
   auto r = en::run_enumerate(spec);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
-  EXPECT_NE(r.status, en::EnumerateStatus::complete);
-  for (const auto& p : r.probes)
+  // Connected, then silence: said as such, not as "unreachable".
+  EXPECT_EQ(r.status, en::EnumerateStatus::no_answer) << r.detail;
+  EXPECT_EQ(en::to_string(r.status), "no_answer");
+  EXPECT_EQ(r.detail, "no answer within 300 ms");
+  for (const auto& p : r.probes) {
     EXPECT_EQ(p.outcome, en::ProbeOutcome::timeout);
+    EXPECT_EQ(p.detail, "no answer within 300 ms");
+  }
 }
 
 TEST(EnumerateUnreachable, GarbageAndResetsAreClassified) {
