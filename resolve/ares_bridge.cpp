@@ -1,5 +1,7 @@
 #include "resolve/ares_bridge.hpp"
 
+#include "resolve/answer.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -26,71 +28,6 @@ struct PendingLookup {
   Clock::time_point started;
 };
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
-    return static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
-  });
-  if (!s.empty() && s.back() == '.')
-    s.pop_back();
-  return s;
-}
-
-// The chain from `asked` following alias -> name links. c-ares 1.18.1 appends
-// the CNAMEs of the A and of the AAAA answer, so links can repeat.
-std::vector<std::string> cname_chain(const std::string& asked, const ares_addrinfo_cname* c) {
-  std::unordered_map<std::string, std::string> next;
-  std::vector<std::string> in_order;
-  for (; c; c = c->next) {
-    if (!c->alias || !c->name)
-      continue;
-    std::string alias = lower(c->alias);
-    std::string target = lower(c->name);
-    if (next.emplace(alias, target).second)
-      in_order.push_back(target);
-  }
-  std::vector<std::string> chain;
-  std::string cur = lower(asked);
-  for (std::size_t i = 0; i < next.size() + 1; ++i) {
-    auto it = next.find(cur);
-    if (it == next.end())
-      break;
-    cur = it->second;
-    if (std::find(chain.begin(), chain.end(), cur) != chain.end())
-      break; // loop
-    chain.push_back(cur);
-  }
-  if (chain.empty() && !in_order.empty())
-    return in_order; // links did not start at the asked name: report as received
-  return chain;
-}
-
-void copy_addresses(const ares_addrinfo_node* n, std::vector<Address>& out) {
-  for (; n; n = n->ai_next) {
-    char buf[INET6_ADDRSTRLEN] = {};
-    Address a;
-    if (n->ai_family == AF_INET && n->ai_addr) {
-      const auto* sin = reinterpret_cast<const sockaddr_in*>(n->ai_addr);
-      if (!inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof buf))
-        continue;
-      a.family = AddressFamily::ipv4;
-    } else if (n->ai_family == AF_INET6 && n->ai_addr) {
-      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(n->ai_addr);
-      if (!inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof buf))
-        continue;
-      a.family = AddressFamily::ipv6;
-    } else {
-      continue;
-    }
-    a.ip = buf;
-    a.ttl = n->ai_ttl < 0 ? 0u : static_cast<std::uint32_t>(n->ai_ttl);
-    auto same = [&](const Address& x) { return x.ip == a.ip; };
-    if (std::find_if(out.begin(), out.end(), same) == out.end())
-      out.push_back(std::move(a));
-  }
-  std::stable_partition(out.begin(), out.end(),
-                        [](const Address& x) { return x.family == AddressFamily::ipv4; });
-}
-
 // Called by c-ares from inside ares_process_fd / ares_getaddrinfo / ares_destroy.
 // Nothing may throw out of here.
 void on_addrinfo(void* arg, int status, int timeouts, ares_addrinfo* ai) noexcept {
@@ -101,23 +38,8 @@ void on_addrinfo(void* arg, int status, int timeouts, ares_addrinfo* ai) noexcep
     return; // channel being destroyed: the lookup is dropped
   }
   try {
-    ResolveResult r;
-    r.name = p->name;
-    r.timeouts = timeouts;
+    ResolveResult r = result_from_answer(p->name, status, timeouts, ai);
     r.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - p->started);
-    if (ai) {
-      r.cname_chain = cname_chain(p->name, ai->cnames);
-      copy_addresses(ai->nodes, r.addresses);
-    }
-    if (status == ARES_SUCCESS) {
-      r.status = r.addresses.empty() ? ResolveStatus::no_data : ResolveStatus::ok;
-      r.detail = r.addresses.empty() ? "no A or AAAA records" : "";
-    } else {
-      r.status = classify_ares_status(status);
-      r.detail = ares_strerror(status);
-      if (status == ARES_ECONNREFUSED)
-        r.detail += " (nothing answered: ICMP port unreachable or connection refused)";
-    }
     asio::post(*p->io,
                [cb = std::move(p->on_done), r = std::move(r)]() mutable { cb(std::move(r)); });
   } catch (...) {
@@ -129,27 +51,6 @@ void on_addrinfo(void* arg, int status, int timeouts, ares_addrinfo* ai) noexcep
 }
 
 } // namespace
-
-ResolveStatus classify_ares_status(int status) {
-  switch (status) {
-  case ARES_SUCCESS:
-    return ResolveStatus::ok;
-  case ARES_ENOTFOUND:
-    return ResolveStatus::nxdomain;
-  case ARES_ENODATA:
-    return ResolveStatus::no_data;
-  case ARES_ESERVFAIL:
-    return ResolveStatus::servfail;
-  case ARES_EREFUSED:
-    return ResolveStatus::refused;
-  case ARES_ETIMEOUT:
-    return ResolveStatus::timeout;
-  case ARES_EBADNAME:
-    return ResolveStatus::bad_name;
-  default:
-    return ResolveStatus::error;
-  }
-}
 
 AresBridge::Watcher::Watcher(asio::io_context& io, int fd, std::uint64_t gen)
     : sd(io, fd), generation(gen) {}

@@ -25,9 +25,6 @@ struct BridgeOptions {
   int tries = 2;
 };
 
-// Classifies an ares_getaddrinfo status (ARES_ENOTFOUND -> nxdomain, ...).
-ResolveStatus classify_ares_status(int status);
-
 class AresBridge : public std::enable_shared_from_this<AresBridge> {
 public:
   static Result<std::shared_ptr<AresBridge>> create(asio::io_context& io,

@@ -12,7 +12,8 @@ seconds=${1:-60}
 shift || true
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 jobs=${FUZZ_JOBS:-2}
-all_targets=(fuzz_server_response fuzz_profile fuzz_cdn_database fuzz_host_port)
+all_targets=(fuzz_server_response fuzz_profile fuzz_cdn_database fuzz_host_port fuzz_scan_targets
+  fuzz_dns_answer)
 targets=("${@:-${all_targets[@]}}")
 if [[ $# -eq 0 ]]; then targets=("${all_targets[@]}"); fi
 
