@@ -7,9 +7,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,7 +15,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <fmt/format.h>
 #include <map>
 #include <mutex>
@@ -211,10 +207,6 @@ const HostileCerts& hostile_certs(bool need_many_sans) {
   return *certs;
 }
 
-void set_nonblocking(int fd) {
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
 enum class After { hold, fin, reset };
 
 struct Conn {
@@ -294,28 +286,7 @@ HostileServer::HostileServer(HostileMode mode) : m_mode(mode) {
     m_certificate_msg = std::make_shared<const Bytes>(certificate_message({&c.many_sans}));
     m_cert_count = 1;
   }
-  m_listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (m_listen_fd < 0)
-    throw std::runtime_error("HostileServer: socket failed");
-  int one = 1;
-  ::setsockopt(m_listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  if (::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-      ::listen(m_listen_fd, 512) != 0 ||
-      ::getsockname(m_listen_fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
-    ::close(m_listen_fd);
-    throw std::runtime_error(std::string("HostileServer: bind/listen failed: ") +
-                             std::strerror(errno));
-  }
-  m_port = ntohs(sa.sin_port);
-  if (::pipe2(m_wake, O_CLOEXEC | O_NONBLOCK) != 0) {
-    ::close(m_listen_fd);
-    throw std::runtime_error("HostileServer: pipe failed");
-  }
-  m_thread = std::thread([this] { loop(); });
+  m_listener.start([this] { loop(); });
 }
 
 HostileServer::~HostileServer() {
@@ -327,17 +298,7 @@ std::size_t HostileServer::certificate_bytes() const {
 }
 
 void HostileServer::stop() {
-  if (m_thread.joinable()) {
-    char c = 'x';
-    [[maybe_unused]] auto n = ::write(m_wake[1], &c, 1);
-    m_thread.join();
-  }
-  for (int* fd : {&m_listen_fd, &m_wake[0], &m_wake[1]}) {
-    if (*fd >= 0) {
-      ::close(*fd);
-      *fd = -1;
-    }
-  }
+  m_listener.stop();
 }
 
 void HostileServer::loop() {
@@ -448,9 +409,7 @@ void HostileServer::loop() {
   };
 
   for (;;) {
-    std::vector<pollfd> fds;
-    fds.push_back({m_wake[0], POLLIN, 0});
-    fds.push_back({m_listen_fd, POLLIN, 0});
+    std::vector<pollfd> fds = m_listener.poll_head();
     auto now = Clock::now();
     int timeout_ms = 1000;
     for (const auto& c : conns) {
@@ -542,12 +501,7 @@ void HostileServer::loop() {
     }
     std::erase_if(conns, [](const Conn& c) { return c.fd < 0; });
     if (fds[1].revents & POLLIN) {
-      for (;;) {
-        int fd = ::accept4(m_listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0)
-          break;
-        ++m_accepted;
-        set_nonblocking(fd);
+      for (int fd : m_listener.accept_all()) {
         Conn c;
         c.fd = fd;
         trigger(c, nullptr);

@@ -30,6 +30,8 @@
 // socket and joins the thread.
 #pragma once
 
+#include "tests/support/listener.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -67,9 +69,9 @@ public:
   HostileServer(const HostileServer&) = delete;
   HostileServer& operator=(const HostileServer&) = delete;
 
-  std::uint16_t port() const { return m_port; }
+  std::uint16_t port() const { return m_listener.port(); }
   HostileMode mode() const { return m_mode; }
-  int accepted() const { return m_accepted.load(); }
+  int accepted() const { return m_listener.accepted(); }
   // Bytes of the Certificate message body (huge_chain / huge_san), 0 otherwise.
   std::size_t certificate_bytes() const;
   std::size_t certificate_count() const { return m_cert_count; }
@@ -78,11 +80,7 @@ public:
 private:
   void loop();
   HostileMode m_mode;
-  std::uint16_t m_port = 0;
-  int m_listen_fd = -1;
-  int m_wake[2] = {-1, -1};
-  std::thread m_thread;
-  std::atomic<int> m_accepted{0};
+  LoopbackListener m_listener{"HostileServer"};
   std::shared_ptr<const std::string> m_certificate_msg; // handshake message, header included
   std::size_t m_cert_count = 0;
 };

@@ -1,15 +1,10 @@
 #include "tests/support/raw_server.hpp"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
-#include <stdexcept>
 
 namespace edgeshake::testing {
 
@@ -48,51 +43,14 @@ std::size_t complete_hello_size(const std::string& b) {
   return 0;
 }
 
-void set_nonblocking(int fd) {
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
 } // namespace
 
 RawServer::RawServer(RawMode mode, std::string address)
-    : m_mode(mode), m_address(std::move(address)) {
+    : m_mode(mode), m_listener("RawServer", std::move(address)) {
   m_reply = "HTTP/1.1 400 Bad Request\r\nServer: edgeshake-raw\r\nContent-Type: text/html\r\n"
             "Content-Length: 48\r\nConnection: close\r\n\r\n"
             "<html><body>400 plain HTTP here</body></html>\r\n";
-  bool v6 = m_address.find(':') != std::string::npos;
-  m_listen_fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (m_listen_fd < 0)
-    throw std::runtime_error("RawServer: socket failed");
-  int one = 1;
-  ::setsockopt(m_listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  int rc = -1;
-  if (v6) {
-    sockaddr_in6 sa{};
-    sa.sin6_family = AF_INET6;
-    ::inet_pton(AF_INET6, m_address.c_str(), &sa.sin6_addr);
-    rc = ::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-    socklen_t len = sizeof sa;
-    ::getsockname(m_listen_fd, reinterpret_cast<sockaddr*>(&sa), &len);
-    m_port = ntohs(sa.sin6_port);
-  } else {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    ::inet_pton(AF_INET, m_address.c_str(), &sa.sin_addr);
-    rc = ::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-    socklen_t len = sizeof sa;
-    ::getsockname(m_listen_fd, reinterpret_cast<sockaddr*>(&sa), &len);
-    m_port = ntohs(sa.sin_port);
-  }
-  if (rc != 0 || ::listen(m_listen_fd, 512) != 0) {
-    ::close(m_listen_fd);
-    throw std::runtime_error("RawServer: bind/listen failed on " + m_address + ": " +
-                             std::strerror(errno));
-  }
-  if (::pipe2(m_wake, O_CLOEXEC | O_NONBLOCK) != 0) {
-    ::close(m_listen_fd);
-    throw std::runtime_error("RawServer: pipe failed");
-  }
-  m_thread = std::thread([this] { loop(); });
+  m_listener.start([this] { loop(); });
 }
 
 RawServer::~RawServer() {
@@ -100,17 +58,7 @@ RawServer::~RawServer() {
 }
 
 void RawServer::stop() {
-  if (m_thread.joinable()) {
-    char c = 'x';
-    [[maybe_unused]] auto n = ::write(m_wake[1], &c, 1);
-    m_thread.join();
-  }
-  for (int* fd : {&m_listen_fd, &m_wake[0], &m_wake[1]}) {
-    if (*fd >= 0) {
-      ::close(*fd);
-      *fd = -1;
-    }
-  }
+  m_listener.stop();
 }
 
 void RawServer::set_http_reply(std::string reply) {
@@ -137,9 +85,7 @@ void RawServer::loop() {
     c.answered = true;
   };
   for (;;) {
-    std::vector<pollfd> fds;
-    fds.push_back({m_wake[0], POLLIN, 0});
-    fds.push_back({m_listen_fd, POLLIN, 0});
+    std::vector<pollfd> fds = m_listener.poll_head();
     for (const auto& c : conns)
       fds.push_back({c.fd, POLLIN, 0});
     if (::poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR)
@@ -147,12 +93,7 @@ void RawServer::loop() {
     if (fds[0].revents)
       break;
     if (fds[1].revents & POLLIN) {
-      for (;;) {
-        int fd = ::accept4(m_listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0)
-          break;
-        ++m_accepted;
-        set_nonblocking(fd);
+      for (int fd : m_listener.accept_all()) {
         Conn c;
         c.fd = fd;
         if (m_mode == RawMode::close)

@@ -19,6 +19,8 @@
 //   ASSERT_EQ(hellos.size(), 1u);  // hellos[0]: raw bytes, record header first
 #pragma once
 
+#include "tests/support/listener.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -40,9 +42,9 @@ public:
   RawServer(const RawServer&) = delete;
   RawServer& operator=(const RawServer&) = delete;
 
-  std::uint16_t port() const { return m_port; }
-  const std::string& address() const { return m_address; }
-  int accepted() const { return m_accepted.load(); }
+  std::uint16_t port() const { return m_listener.port(); }
+  const std::string& address() const { return m_listener.address(); }
+  int accepted() const { return m_listener.accepted(); }
   void stop();
 
   // RawMode::http_reply: the response sent (default "HTTP/1.1 400 Bad Request" + body).
@@ -57,12 +59,7 @@ public:
 private:
   void loop();
   RawMode m_mode;
-  std::string m_address;
-  std::uint16_t m_port = 0;
-  int m_listen_fd = -1;
-  int m_wake[2] = {-1, -1};
-  std::thread m_thread;
-  std::atomic<int> m_accepted{0};
+  LoopbackListener m_listener;
   mutable std::mutex m_mutex;
   mutable std::condition_variable m_cv;
   std::vector<std::string> m_captures;
