@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <fmt/core.h>
 
 #include <filesystem>
@@ -26,6 +27,7 @@ struct CompareArgs {
   std::string trust_store;
   std::vector<std::string> resolvers;
   std::string timeout = "10s";
+  std::string deadline;
   bool json = false;
   bool no_color = false;
 };
@@ -71,6 +73,9 @@ int run_compare(const CompareArgs& a) {
     return report_error(Error(ErrorCode::usage, timeout.error().message, "--timeout"));
   if (timeout->count() <= 0)
     return report_error(Error(ErrorCode::usage, "must be positive", "--timeout"));
+  auto deadline = parse_deadline(a.deadline, default_deadline(*timeout));
+  if (!deadline)
+    return report_error(deadline.error());
   if (!a.sni.empty() && !is_valid_hostname(a.sni))
     return report_error(Error(ErrorCode::usage, "not a valid host name: '" + a.sni + "'", "--sni"));
   if (!a.trust_store.empty()) {
@@ -91,15 +96,46 @@ int run_compare(const CompareArgs& a) {
   auto resolver = resolve::Resolver::create(io, ropts);
   if (!resolver)
     return report_error(resolver.error());
+  // --deadline bounds both stages.
+  bool deadline_hit = false;
+  asio::steady_timer timer(io);
+  if (*deadline) {
+    timer.expires_after(**deadline);
+    timer.async_wait([&](std::error_code ec) {
+      if (!ec) {
+        deadline_hit = true;
+        io.stop();
+      }
+    });
+  }
 
   // Stage 1: expand every input (all at once); stage 2: probe every backend.
   std::vector<resolve::TargetsResult> expanded(inputs.size());
+  std::vector<bool> expanded_done(inputs.size(), false);
+  std::size_t lookups_left = inputs.size();
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    (*resolver)->expand(inputs[i], 443,
-                        [&expanded, i](resolve::TargetsResult r) { expanded[i] = std::move(r); });
+    (*resolver)->expand(inputs[i], 443, [&, i](resolve::TargetsResult r) {
+      expanded[i] = std::move(r);
+      expanded_done[i] = true;
+      if (--lookups_left == 0)
+        io.stop(); // the resolver's idle sockets would keep the loop running
+    });
   }
-  io.run();
+  if (lookups_left > 0)
+    io.run();
+  if (deadline_hit) {
+    std::vector<std::string> left;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (!expanded_done[i])
+        left.push_back(a.targets[i]);
+    }
+    report_error(
+        deadline_error(**deadline, "while resolving: " + unfinished_text(left.size(), inputs.size(),
+                                                                         "DNS lookups", left)));
+    exit_abandoning(k_exit_incomplete);
+  }
   io.restart();
+  resolver->reset();
 
   std::vector<CompareInput> rows;
   std::vector<handshake::ProbeSpec> specs;
@@ -145,19 +181,56 @@ int run_compare(const CompareArgs& a) {
       spec_of.emplace_back(primary, no_sni);
     }
   }
-  std::vector<handshake::ProbeResult> results;
-  handshake::start(io, specs, handshake::RunLimits{},
-                   [&results](std::vector<handshake::ProbeResult> r) { results = std::move(r); });
-  io.run();
-  if (results.size() != specs.size()) {
-    return report_error(Error(ErrorCode::runtime, "probes did not complete"));
+  // One start() per probe (a shared budget keeps the caps) so that a deadline
+  // can say which ones finished.
+  std::vector<handshake::ProbeResult> results(specs.size());
+  std::vector<bool> finished(specs.size(), false);
+  std::size_t probes_left = specs.size();
+  handshake::RunLimits limits;
+  limits.shared = handshake::make_shared_budget(limits.max_in_flight, limits.max_per_address);
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    handshake::start(io, {specs[i]}, limits, [&, i](std::vector<handshake::ProbeResult> r) {
+      if (!r.empty())
+        results[i] = std::move(r.front());
+      finished[i] = true;
+      if (--probes_left == 0)
+        timer.cancel(); // the loop ends with the last probe
+    });
   }
+  if (probes_left > 0)
+    io.run();
+  timer.cancel();
+  // After a deadline, only the backends whose probes all finished are shown.
+  std::vector<CompareInput> shown;
+  std::vector<std::string> unfinished;
   for (std::size_t r = 0; r < rows.size(); ++r) {
     auto [p, n] = spec_of[r];
+    if ((p != std::string::npos && !finished[p]) || (n != std::string::npos && !finished[n])) {
+      for (auto i : {p, n}) {
+        if (i != std::string::npos && !finished[i])
+          unfinished.push_back(specs[i].label + " " + specs[i].target.to_string());
+      }
+      continue;
+    }
     if (p != std::string::npos)
       rows[r].primary = results[p];
     if (n != std::string::npos)
       rows[r].no_sni = results[n];
+    shown.push_back(std::move(rows[r]));
+  }
+  rows = std::move(shown);
+  if (deadline_hit) {
+    if (!rows.empty()) {
+      auto table = build_compare_table(rows, std::chrono::system_clock::now());
+      if (a.json)
+        fmt::print("{}\n", compare_to_json(table, rows, profile->id, k_exit_incomplete).dump(2));
+      else
+        fmt::print("{}", compare_to_text(table, Style::for_stdout(a.no_color)));
+    }
+    report_error(deadline_error(**deadline,
+                                "while probing: " + unfinished_text(unfinished.size(), specs.size(),
+                                                                    "probes", unfinished)));
+    exit_abandoning(k_exit_incomplete);
   }
 
   auto table = build_compare_table(rows, std::chrono::system_clock::now());
@@ -188,6 +261,10 @@ void add_compare_command(CLI::App& app, Action& run) {
   sub->add_option("--resolver", args->resolvers, "DNS server IP[:PORT] (repeatable)");
   sub->add_option("--timeout", args->timeout, "Per-probe timeout (5s, 500ms...)")
       ->capture_default_str();
+  sub->add_option("--deadline", args->deadline,
+                  "Bound on the whole run, DNS included (e.g. 20s, 'none'); when reached: the "
+                  "backends that finished, then exit 3 naming the unfinished probes")
+      ->default_str("6 x --timeout");
   sub->add_flag("--json", args->json, "JSON output (docs/fleet.md)");
   sub->add_flag("--no-color", args->no_color, "No ANSI colours");
   sub->callback([&run, args] { run = [args] { return run_compare(*args); }; });

@@ -15,6 +15,7 @@ namespace {
 struct Flags {
   DiagnoseOptions options;
   std::string timeout = "10s";
+  std::string deadline;
   int port = 0;
   std::string sni;
   bool json = false;
@@ -28,6 +29,12 @@ int run_command(const Flags& flags) {
   if (!timeout)
     return report_error(Error(ErrorCode::usage, timeout.error().message, "--timeout"));
   o.timeout = *timeout;
+  if (o.timeout.count() <= 0)
+    return report_error(Error(ErrorCode::usage, "must be positive", "--timeout"));
+  auto deadline = parse_deadline(flags.deadline, default_deadline(o.timeout));
+  if (!deadline)
+    return report_error(deadline.error());
+  o.deadline = *deadline;
   if (flags.port != 0) {
     if (flags.port < 1 || flags.port > 65535) {
       return report_error(Error(ErrorCode::usage, "port must be 1-65535", "--port"));
@@ -36,15 +43,16 @@ int run_command(const Flags& flags) {
   }
   if (!flags.sni.empty())
     o.sni = flags.sni;
-  auto report = run_diagnose(o);
-  if (!report)
-    return report_error(report.error());
-  if (flags.json) {
-    fmt::print("{}\n", diagnose_to_json(*report, flags.verbose).dump(2));
-  } else {
-    fmt::print("{}", diagnose_to_text(*report, Style::for_stdout(flags.no_color), flags.verbose));
-  }
-  return diagnose_exit_code(*report);
+  return run_diagnose(o, [&flags](const Result<DiagnoseReport>& report) {
+    if (!report)
+      return report_error(report.error());
+    if (flags.json) {
+      fmt::print("{}\n", diagnose_to_json(*report, flags.verbose).dump(2));
+    } else {
+      fmt::print("{}", diagnose_to_text(*report, Style::for_stdout(flags.no_color), flags.verbose));
+    }
+    return diagnose_exit_code(*report);
+  });
 }
 
 } // namespace
@@ -77,6 +85,10 @@ void add_diagnose_command(CLI::App& app, Action& run) {
   sub->add_option("--client-key", o.client_key, "Its private key (PEM)");
   sub->add_option("--timeout", flags->timeout, "Per-probe timeout (e.g. 5s, 500ms)")
       ->default_str("10s");
+  sub->add_option("--deadline", flags->deadline,
+                  "Bound on the whole run: DNS, every probe, the second phase (e.g. 30s; "
+                  "'none'); when reached: exit 3 naming what was unfinished")
+      ->default_str("6 x --timeout");
   sub->add_flag("--json", flags->json, "JSON output (docs/json.md)");
   sub->add_flag("--no-color", flags->no_color, "No colour");
   sub->add_flag("--verbose,-v", flags->verbose,

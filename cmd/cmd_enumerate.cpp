@@ -7,10 +7,14 @@
 #include "handshake/enumerate/tables.hpp"
 
 #include <CLI/CLI.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 
 namespace edgeshake::cmd {
 
@@ -24,6 +28,7 @@ struct EnumerateOptions {
   std::string sni;
   int max_conns = 8;
   std::string timeout = "5s";
+  std::string deadline;
   bool json = false;
   bool no_color = false;
 };
@@ -294,6 +299,9 @@ void add_enumerate_command(CLI::App& app, Action& run) {
   sub->add_option("--sni", opts->sni, "server_name to send (default: HOST when it is a name)");
   sub->add_option("--max-conns", opts->max_conns, "connections in flight at once (default 8)");
   sub->add_option("--timeout", opts->timeout, "per-connection timeout, e.g. 5s, 800ms");
+  sub->add_option("--deadline", opts->deadline,
+                  "bound on the whole enumeration (e.g. 1m, 'none'; default 6 x --timeout); "
+                  "when reached: exit 3");
   sub->add_flag("--json", opts->json, "JSON output (docs/enumerate.md)");
   sub->add_flag("--no-color", opts->no_color, "no colour even on a terminal");
   sub->callback([&run, opts] {
@@ -301,7 +309,36 @@ void add_enumerate_command(CLI::App& app, Action& run) {
       auto spec = make_spec(*opts);
       if (!spec)
         return report_error(spec.error());
-      auto result = en::run_enumerate(*spec);
+      auto deadline = parse_deadline(opts->deadline, default_deadline(spec->timeout));
+      if (!deadline)
+        return report_error(deadline.error());
+      // One loop; --deadline ends it when the enumeration is not done by then.
+      asio::io_context io;
+      std::optional<en::EnumerateResult> done;
+      asio::steady_timer timer(io);
+      if (*deadline) {
+        timer.expires_after(**deadline);
+        timer.async_wait([&io](std::error_code ec) {
+          if (!ec)
+            io.stop();
+        });
+      }
+      const auto started = std::chrono::steady_clock::now();
+      en::start_enumerate(io, *spec, [&](en::EnumerateResult r) {
+        done = std::move(r);
+        timer.cancel();
+      });
+      io.run();
+      if (!done) {
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - started);
+        report_error(deadline_error(
+            **deadline, fmt::format("while enumerating {} (after {} ms; the enumeration is "
+                                    "unfinished, nothing to report)",
+                                    spec->target.to_string(), ms.count())));
+        exit_abandoning(k_exit_incomplete);
+      }
+      auto result = std::move(*done);
       if (opts->json)
         fmt::print("{}\n", to_json(result).dump(2));
       else

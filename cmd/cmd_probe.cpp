@@ -9,6 +9,8 @@
 #include "resolve/resolve.hpp"
 
 #include <CLI/CLI.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -31,6 +33,7 @@ struct ProbeArgs {
   std::string client_key;
   bool http = false;
   std::string timeout = "10s";
+  std::string deadline;
   std::vector<std::string> resolvers;
   bool json = false;
   bool no_color = false;
@@ -74,6 +77,9 @@ int run_probe(const ProbeArgs& args) {
     return report_error(Error(ErrorCode::usage, timeout.error().message, "--timeout"));
   if (timeout->count() <= 0)
     return report_error(Error(ErrorCode::usage, "must be positive", "--timeout"));
+  auto deadline = parse_deadline(args.deadline, default_deadline(*timeout));
+  if (!deadline)
+    return report_error(deadline.error());
   if (!args.connect.empty() && !ip_family(args.connect))
     return report_error(
         Error(ErrorCode::usage, "expects an IP address, got '" + args.connect + "'", "--connect"));
@@ -91,9 +97,24 @@ int run_probe(const ProbeArgs& args) {
   if (!profile)
     return report_error(profile.error());
 
+  // One loop for the lookup and the probes; --deadline bounds both.
+  asio::io_context io;
+  bool deadline_hit = false;
+  asio::steady_timer timer(io);
+  if (*deadline) {
+    timer.expires_after(**deadline);
+    timer.async_wait([&](std::error_code ec) {
+      if (!ec) {
+        deadline_hit = true;
+        io.stop();
+      }
+    });
+  }
+
   // Where to connect: --connect, the IP literal, or every address of the name.
   std::vector<Endpoint> endpoints;
   std::optional<resolve::TargetsResult> resolution;
+  std::unique_ptr<resolve::Resolver> resolver;
   if (!args.connect.empty()) {
     endpoints.push_back({args.connect, port});
   } else if (hp->is_ip) {
@@ -101,10 +122,24 @@ int run_probe(const ProbeArgs& args) {
   } else {
     resolve::ResolverOptions options;
     options.servers = args.resolvers;
-    auto expanded = resolve::expand_all({*hp}, port, options);
-    if (!expanded)
-      return report_error(expanded.error());
-    resolution = expanded->front();
+    auto created = resolve::Resolver::create(io, options);
+    if (!created)
+      return report_error(created.error());
+    resolver = std::move(*created);
+    resolver->expand(*hp, port, [&](resolve::TargetsResult r) {
+      resolution = std::move(r);
+      io.stop();
+    });
+    io.run();
+    if (deadline_hit) {
+      report_error(
+          deadline_error(**deadline, "while resolving " + hp->host + " (DNS lookup unfinished)"));
+      exit_abandoning(k_exit_incomplete);
+    }
+    if (!resolution)
+      return report_error(Error(ErrorCode::runtime, "the lookup did not complete"));
+    io.restart();
+    resolver.reset(); // its idle sockets would keep the loop running
     if (!resolution->ok()) {
       std::string why = resolution->resolution
                             ? std::string(resolve::to_string(resolution->resolution->status))
@@ -133,7 +168,39 @@ int run_probe(const ProbeArgs& args) {
     spec.timeout = *timeout;
     specs.push_back(std::move(spec));
   }
-  auto results = handshake::run(std::move(specs));
+  // One start() per probe so that a deadline can say which ones finished.
+  std::vector<handshake::ProbeResult> results(specs.size());
+  std::vector<bool> finished(specs.size(), false);
+  std::vector<std::string> labels;
+  for (const auto& spec : specs)
+    labels.push_back(spec.label);
+  std::size_t left = specs.size();
+  handshake::RunLimits limits;
+  limits.shared = handshake::make_shared_budget(limits.max_in_flight, limits.max_per_address);
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    handshake::start(io, {std::move(specs[i])}, limits,
+                     [&, i](std::vector<handshake::ProbeResult> r) {
+                       if (!r.empty())
+                         results[i] = std::move(r.front());
+                       finished[i] = true;
+                       if (--left == 0)
+                         timer.cancel(); // the loop ends with the last probe
+                     });
+  }
+  if (left > 0)
+    io.run();
+  timer.cancel();
+  std::vector<std::string> unfinished;
+  if (deadline_hit) {
+    std::vector<handshake::ProbeResult> done;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (finished[i])
+        done.push_back(std::move(results[i]));
+      else
+        unfinished.push_back(labels[i]);
+    }
+    results = std::move(done);
+  }
 
   const profiles::Verify verify = default_verify(*profile);
   bool all_ok = true;
@@ -142,7 +209,9 @@ int run_probe(const ProbeArgs& args) {
     all_ok = all_ok && probe_verdict(r, verify) == "ok";
     could_not_run = could_not_run || r.status == handshake::ProbeStatus::client_error;
   }
-  const int code = could_not_run ? k_exit_incomplete : all_ok ? k_exit_ok : k_exit_problem;
+  const int code = could_not_run || deadline_hit ? k_exit_incomplete
+                   : all_ok                      ? k_exit_ok
+                                                 : k_exit_problem;
 
   if (args.json) {
     nlohmann::json probes = nlohmann::json::array();
@@ -161,12 +230,15 @@ int run_probe(const ProbeArgs& args) {
           {"mode", profile->default_mode},
           {"verify", profiles::to_string(verify)}}},
         {"resolution", resolution ? to_json(*resolution) : nlohmann::json(nullptr)},
-        {"verdict", could_not_run ? "could_not_run"
-                    : all_ok      ? "ok"
-                                  : "failed"},
+        {"verdict", deadline_hit    ? "deadline_exceeded"
+                    : could_not_run ? "could_not_run"
+                    : all_ok        ? "ok"
+                                    : "failed"},
         {"exit_code", code},
         {"probes", std::move(probes)},
     };
+    if (deadline_hit)
+      out["unfinished"] = unfinished;
     fmt::print("{}\n", out.dump(2));
   } else {
     Style style = Style::for_stdout(args.no_color);
@@ -179,6 +251,12 @@ int run_probe(const ProbeArgs& args) {
       text += probe_text(results[i], style, args.verbose, verify);
     }
     fmt::print("{}", text);
+  }
+  if (deadline_hit) {
+    report_error(deadline_error(
+        **deadline, "while probing: " +
+                        unfinished_text(unfinished.size(), labels.size(), "probes", unfinished)));
+    exit_abandoning(code); // the unfinished probes are not unwound (cmd/command.hpp)
   }
   return code;
 }
@@ -208,6 +286,10 @@ void add_probe_command(CLI::App& app, Action& run) {
   sub->add_flag("--http", args->http, "Send one GET / after the handshake");
   sub->add_option("--timeout", args->timeout, "Whole-probe timeout (5s, 500ms...)")
       ->capture_default_str();
+  sub->add_option("--deadline", args->deadline,
+                  "Bound on the whole run, DNS included (e.g. 20s, 'none'); when reached: "
+                  "exit 3 naming the unfinished probes")
+      ->default_str("6 x --timeout");
   sub->add_option("--resolver", args->resolvers, "DNS server IP[:PORT] for HOST (repeatable)");
   sub->add_flag("--json", args->json, "JSON output (docs/probe.md)");
   sub->add_flag("--no-color", args->no_color, "No ANSI colours");

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,7 @@ struct ResolveArgs {
   std::vector<std::string> resolvers;
   std::string timeout = "3s";
   int tries = 2;
+  std::string deadline;
   std::vector<std::string> origins;
   bool json = false;
   bool no_color = false;
@@ -51,6 +53,12 @@ int run_resolve(const ResolveArgs& args) {
   if (!timeout)
     return report_error(Error(ErrorCode::usage, timeout.error().message, "--timeout"));
 
+  if (timeout->count() <= 0)
+    return report_error(Error(ErrorCode::usage, "must be positive", "--timeout"));
+  auto deadline = parse_deadline(args.deadline, default_deadline(*timeout));
+  if (!deadline)
+    return report_error(deadline.error());
+
   resolve::ResolverOptions options;
   options.servers = args.resolvers;
   options.timeout = *timeout;
@@ -61,8 +69,22 @@ int run_resolve(const ResolveArgs& args) {
   if (!resolver)
     return report_error(resolver.error());
 
+  // --deadline: c-ares' own retries can add up (timeout x (2^tries - 1) per server).
+  bool deadline_hit = false;
+  asio::steady_timer timer(io);
+  if (*deadline) {
+    timer.expires_after(**deadline);
+    timer.async_wait([&](std::error_code ec) {
+      if (!ec) {
+        deadline_hit = true;
+        io.stop();
+      }
+    });
+  }
+
   std::optional<resolve::ResolveResult> result;
   std::vector<resolve::TargetsResult> origin_results(origins.size());
+  std::vector<bool> origin_done(origins.size(), false);
   std::size_t remaining = origins.size();
   if (host->is_ip) {
     result = literal_result(*host);
@@ -77,12 +99,28 @@ int run_resolve(const ResolveArgs& args) {
   for (std::size_t i = 0; i < origins.size(); ++i) {
     (*resolver)->expand(origins[i], 443, [&, i](resolve::TargetsResult t) {
       origin_results[i] = std::move(t);
+      origin_done[i] = true;
       if (--remaining == 0)
         io.stop();
     });
   }
   if (remaining > 0)
     io.run();
+  timer.cancel();
+  if (deadline_hit) {
+    std::vector<std::string> left;
+    if (!result)
+      left.push_back(host->host);
+    for (std::size_t i = 0; i < origins.size(); ++i) {
+      if (!origin_done[i])
+        left.push_back(args.origins[i]);
+    }
+    report_error(deadline_error(
+        **deadline,
+        "while resolving: " +
+            unfinished_text(left.size(), origins.size() + (host->is_ip ? 0 : 1), "lookups", left)));
+    exit_abandoning(k_exit_incomplete);
+  }
   if (!result || remaining != 0)
     return report_error(
         Error(ErrorCode::runtime, "the event loop stopped before every lookup ended"));
@@ -146,6 +184,10 @@ void add_resolve_command(CLI::App& app, Action& run) {
                   "First-try timeout per query, e.g. 500ms, 3s (doubles per retry round)")
       ->capture_default_str();
   sub->add_option("--tries", args->tries, "Tries per server (1-10)")->capture_default_str();
+  sub->add_option("--deadline", args->deadline,
+                  "Bound on the whole run, retries included (e.g. 10s, 'none'); when reached: "
+                  "exit 3 naming the unfinished lookups")
+      ->default_str("6 x --timeout");
   sub->add_option("--origin", args->origins,
                   "Origin IP[:PORT] or NAME[:PORT]; a name yields one target per address "
                   "(repeatable)");

@@ -27,6 +27,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -43,6 +44,7 @@ struct ScanArgs {
   std::vector<std::string> resolvers;
   std::string trust_store;
   std::string timeout = "10s";
+  std::string deadline; // the whole scan; "" = none
   bool no_edge = false;
   bool json_lines = false;
   std::string resume;
@@ -92,7 +94,7 @@ public:
        DiagnoseOptions base, std::vector<ScanTarget> targets, ScanSummary& summary)
       : m_io(io), m_resolver(resolver), m_args(args), m_base(std::move(base)),
         m_pending(targets.begin(), targets.end()), m_summary(summary), m_signals(io),
-        m_progress(io), m_grace(io) {
+        m_progress(io), m_grace(io), m_deadline(io) {
     m_limits.max_in_flight = std::max(1, args.concurrency);
     m_limits.max_per_address = std::max(1, args.per_address);
     m_limits.shared =
@@ -100,11 +102,20 @@ public:
     m_show_progress = !args.no_progress && isatty(STDERR_FILENO);
   }
 
-  void start() {
+  void start(std::optional<std::chrono::milliseconds> deadline) {
     m_started = std::chrono::steady_clock::now();
     m_signals.add(SIGINT);
     m_signals.add(SIGTERM);
     wait_signal();
+    if (deadline) {
+      m_deadline_budget = *deadline;
+      m_deadline.expires_after(*deadline);
+      auto self = shared_from_this();
+      m_deadline.async_wait([self](std::error_code ec) {
+        if (!ec && !self->m_done)
+          self->deadline_reached();
+      });
+    }
     if (m_show_progress)
       tick();
     pump();
@@ -146,6 +157,64 @@ private:
     m_io.stop();
   }
 
+  // --deadline: start nothing more; every site not finished yet is marked (in
+  // flight or not started), then the sites in flight are abandoned.
+  void deadline_reached() {
+    m_summary.deadline_reached = true;
+    const std::size_t in_flight = m_running.size();
+    const std::size_t not_started = m_pending.size();
+    const std::size_t total = m_summary.finished + in_flight + not_started;
+    std::vector<std::string> names;
+    for (const auto& [line, t] : m_running)
+      names.push_back(fmt::format("line {} {}", line, t.key()));
+    for (const auto& t : m_pending)
+      names.push_back(fmt::format("line {} {}", t.line, t.key()));
+    if (m_show_progress)
+      fmt::print(stderr, "\r\033[K");
+    fmt::print(
+        stderr, "scan: {}\n",
+        deadline_error(m_deadline_budget,
+                       fmt::format("({} in flight, {} not started): {}", in_flight, not_started,
+                                   unfinished_text(in_flight + not_started, total, "sites", names)))
+            .to_string());
+    for (const auto& [line, t] : m_running)
+      write_unfinished(t, "in_flight");
+    for (const auto& t : m_pending)
+      write_unfinished(t, "not_started");
+    m_summary.unfinished = in_flight + not_started;
+    m_pending.clear();
+    m_running.clear();
+    std::fflush(stdout);
+    if (m_in_flight > 0) {
+      abandon();
+      return;
+    }
+    maybe_done();
+  }
+
+  void write_unfinished(const ScanTarget& t, std::string_view state) {
+    const std::string message = fmt::format("deadline of {} reached before this site finished ({})",
+                                            duration_text(m_deadline_budget),
+                                            state == "in_flight" ? "in flight" : "not started");
+    if (m_args.json_lines) {
+      nlohmann::json j = {
+          {"schema_version", 1},
+          {"command", "diagnose"},
+          {"host", t.host},
+          {"ok", false},
+          {"exit_code", k_exit_incomplete},
+          // An error at --deadline (docs/scan.schema.json error_site); --resume retries it.
+          {"error", {{"kind", "runtime"}, {"message", message}, {"where", "--deadline"}}},
+          {"scan", {{"line", t.line}, {"host", t.host}, {"origin", t.origin}, {"key", t.key()}}}};
+      std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      line += '\n';
+      std::fwrite(line.data(), 1, line.size(), stdout);
+    } else {
+      std::string line = fmt::format("{}\t{}\tdeadline_exceeded: {}\n", t.line, t.key(), message);
+      std::fwrite(line.data(), 1, line.size(), stdout);
+    }
+  }
+
   void tick() {
     auto self = shared_from_this();
     m_progress.expires_after(std::chrono::milliseconds(500));
@@ -181,6 +250,7 @@ private:
 
   void launch(ScanTarget t) {
     ++m_in_flight;
+    m_running.emplace(t.line, t);
     DiagnoseOptions o = m_base;
     o.host = t.host;
     if (!t.origin.empty()) {
@@ -195,6 +265,8 @@ private:
 
   void finished(const ScanTarget& t, Result<DiagnoseReport> r) {
     --m_in_flight;
+    if (m_running.erase(t.line) == 0)
+      return; // already reported as unfinished (--deadline)
     nlohmann::json j;
     if (r) {
       j = diagnose_to_json(*r, false);
@@ -241,6 +313,7 @@ private:
     m_signals.cancel();
     m_progress.cancel();
     m_grace.cancel();
+    m_deadline.cancel();
   }
 
 public:
@@ -264,6 +337,9 @@ private:
   asio::signal_set m_signals;
   asio::steady_timer m_progress;
   asio::steady_timer m_grace;
+  asio::steady_timer m_deadline;
+  std::chrono::milliseconds m_deadline_budget{0};
+  std::map<std::size_t, ScanTarget> m_running; // in flight, by line
   handshake::RunLimits m_limits;
   int m_in_flight = 0;
   bool m_done = false;
@@ -282,6 +358,9 @@ int run_scan(const ScanArgs& a) {
     return report_error(Error(ErrorCode::usage, timeout.error().message, "--timeout"));
   if (timeout->count() <= 0)
     return report_error(Error(ErrorCode::usage, "must be positive", "--timeout"));
+  auto deadline = parse_deadline(a.deadline, std::nullopt);
+  if (!deadline)
+    return report_error(deadline.error());
   auto text = read_all(a.targets, "--targets");
   if (!text)
     return report_error(text.error());
@@ -316,6 +395,8 @@ int run_scan(const ScanArgs& a) {
   base.trust_store = a.trust_store;
   base.no_edge = a.no_edge;
   base.timeout = *timeout;
+  // Each site is bounded like a lone diagnose run; --deadline bounds the list.
+  base.deadline = default_deadline(*timeout);
   // Check the shared options once, not once per site.
   if (a.cdn != "auto") {
     if (auto p = profiles::find(a.cdn); !p)
@@ -336,7 +417,7 @@ int run_scan(const ScanArgs& a) {
   if (!resolver)
     return report_error(resolver.error());
   auto scan = std::make_shared<Scan>(io, **resolver, a, base, std::move(*targets), summary);
-  scan->start();
+  scan->start(*deadline);
   io.run();
   scan->finish_summary();
   fmt::print(stderr, "{}", summary_text(summary));
@@ -373,6 +454,11 @@ void add_scan_command(CLI::App& app, Action& run) {
   sub->add_option("--trust-store", args->trust_store, "PEM file of CAs replacing the CDN's");
   sub->add_option("--timeout", args->timeout, "Per-probe timeout (e.g. 5s, 500ms)")
       ->capture_default_str();
+  sub->add_option(
+      "--deadline", args->deadline,
+      "Bound on the whole scan (e.g. 10m): then unfinished sites are "
+      "marked (error at --deadline) and the exit code is 3 (default: none; each site is "
+      "bounded by 6 x --timeout)");
   sub->add_flag("--no-edge", args->no_edge,
                 "Do not resolve or probe edges (sites without ORIGIN are then their own origin)");
   sub->add_flag("--json-lines", args->json_lines,

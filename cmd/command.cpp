@@ -1,8 +1,12 @@
 #include "cmd/command.hpp"
 
+#include "common/endpoint.hpp"
+
 #include <fmt/core.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -24,6 +28,62 @@ int exit_code_for(ErrorCode code) {
 int report_error(const Error& error) {
   fmt::print(stderr, "edgeshake: {}\n", error.to_string());
   return exit_code_for(error.code);
+}
+
+std::chrono::milliseconds default_deadline(std::chrono::milliseconds timeout) {
+  return timeout * 6;
+}
+
+Result<std::optional<std::chrono::milliseconds>>
+parse_deadline(std::string_view text, std::optional<std::chrono::milliseconds> fallback) {
+  if (text.empty())
+    return fallback;
+  if (text == "none")
+    return std::optional<std::chrono::milliseconds>{};
+  auto d = parse_duration(text);
+  if (!d)
+    return fail(ErrorCode::usage, d.error().message + " (or 'none')", "--deadline");
+  if (d->count() <= 0)
+    return fail(ErrorCode::usage, "must be positive (or 'none')", "--deadline");
+  return std::optional<std::chrono::milliseconds>{*d};
+}
+
+std::string duration_text(std::chrono::milliseconds d) {
+  const auto ms = d.count();
+  if (ms != 0 && ms % 60000 == 0)
+    return fmt::format("{}m", ms / 60000);
+  if (ms != 0 && ms % 1000 == 0)
+    return fmt::format("{}s", ms / 1000);
+  return fmt::format("{}ms", ms);
+}
+
+Error deadline_error(std::chrono::milliseconds budget, std::string_view what) {
+  return Error(ErrorCode::runtime,
+               fmt::format("deadline of {} reached {}", duration_text(budget), what), "--deadline");
+}
+
+bool is_deadline_error(const Error& e) {
+  return e.code == ErrorCode::runtime && e.where == "--deadline";
+}
+
+std::string unfinished_text(std::size_t unfinished, std::size_t total, std::string_view noun,
+                            const std::vector<std::string>& names) {
+  std::string out = fmt::format("{} of {} {} unfinished", unfinished, total, noun);
+  if (names.empty())
+    return out;
+  constexpr std::size_t k_shown = 6;
+  std::vector<std::string> shown(
+      names.begin(), names.begin() + static_cast<std::ptrdiff_t>(std::min(names.size(), k_shown)));
+  out += ": " + fmt::format("{}", fmt::join(shown, ", "));
+  if (names.size() > k_shown)
+    out += fmt::format(", ... ({} more)", names.size() - k_shown);
+  return out;
+}
+
+void exit_abandoning(int code) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(code);
 }
 
 Style Style::for_stdout(bool no_color_flag) {

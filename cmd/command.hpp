@@ -4,10 +4,15 @@
 
 #include "common/error.hpp"
 #include "common/exit_codes.hpp"
+#include "common/result.hpp"
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -31,6 +36,29 @@ void add_scan_command(CLI::App& app, Action& run);
 // documented for the error's class (2 for usage/input/profile/io, 3 runtime).
 int report_error(const Error& error);
 int exit_code_for(ErrorCode code);
+
+// ---- --deadline: one time budget for a whole run (docs/cli.md, "Deadlines") ----
+
+// The default for diagnose, probe, compare, enumerate and resolve: 6 x --timeout.
+std::chrono::milliseconds default_deadline(std::chrono::milliseconds timeout);
+// --deadline's value: "" -> `fallback`; "none" -> no deadline; else a positive
+// duration (common/endpoint.hpp parse_duration: "2s", "500ms", "1m").
+Result<std::optional<std::chrono::milliseconds>>
+parse_deadline(std::string_view text, std::optional<std::chrono::milliseconds> fallback);
+// "2s", "1500ms", "2m".
+std::string duration_text(std::chrono::milliseconds d);
+// The error a run ends with when its deadline fires (runtime -> exit 3):
+// "--deadline: deadline of 2s reached <what>".
+Error deadline_error(std::chrono::milliseconds budget, std::string_view what);
+bool is_deadline_error(const Error& e);
+// "3 of 13 probes unfinished: a, b, c, ..." (at most 6 names listed).
+std::string unfinished_text(std::size_t unfinished, std::size_t total, std::string_view noun,
+                            const std::vector<std::string>& names);
+// Ends the process after its output when a deadline abandoned work in flight:
+// the suspended coroutines, sockets and OpenSSL objects are not unwound one by
+// one (as cmd_scan.cpp does after SIGINT): stdout and stderr are flushed and
+// the process exits with `code` at once.
+[[noreturn]] void exit_abandoning(int code);
 
 // Colour only when stdout is a terminal and --no-color / NO_COLOR are absent.
 class Style {

@@ -31,6 +31,11 @@ struct DiagnoseOptions {
   std::string client_cert;
   std::string client_key;
   std::chrono::milliseconds timeout{10000};
+  // The whole run (DNS, probes, the second phase): when it fires, nothing new
+  // starts and on_done gets deadline_error() naming the stage and what was
+  // unfinished (cmd/command.hpp). nullopt: no deadline. Work still in flight
+  // then is left to the caller's loop (see run_diagnose).
+  std::optional<std::chrono::milliseconds> deadline;
 };
 
 struct DiagnoseReport {
@@ -60,7 +65,10 @@ void start_diagnose(asio::io_context& io, resolve::Resolver& resolver, DiagnoseO
 // The resolver settings a run asks for (--resolver, --timeout).
 resolve::ResolverOptions resolver_options(const DiagnoseOptions& options);
 
-// Sync: own loop and resolver.
-Result<DiagnoseReport> run_diagnose(const DiagnoseOptions& options);
+// Sync: own loop and resolver; `render` prints the result and returns the
+// exit code, which run_diagnose returns. When the deadline fired with work in
+// flight, the process ends right after `render` (exit_abandoning).
+int run_diagnose(const DiagnoseOptions& options,
+                 const std::function<int(const Result<DiagnoseReport>&)>& render);
 
 } // namespace edgeshake::cmd

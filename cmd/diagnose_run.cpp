@@ -2,11 +2,14 @@
 // probes at once (the probes need the addresses), then the pure comparison.
 #include "cmd/diagnose.hpp"
 
+#include "cmd/command.hpp"
+
 #include "handshake/enumerate/enumerate.hpp"
 #include "handshake/enumerate/tables.hpp"
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -62,7 +65,71 @@ struct DiagnoseState {
   int pending = 0;
   asio::io_context* io = nullptr;
   std::function<void(Result<DiagnoseReport>)> on_done;
+
+  // --deadline: what is in flight, by stage, so the message can name it.
+  enum class Stage { dns, probes, capabilities } stage = Stage::dns;
+  bool completed = false; // on_done called (results arriving later are dropped)
+  std::unique_ptr<asio::steady_timer> deadline;
+  std::vector<std::string> dns_names; // host first (when resolved), then origins
+  std::vector<bool> dns_done;
+  std::vector<std::string> probe_names; // "label target"
+  std::vector<bool> probe_done;
+  std::vector<handshake::ProbeResult> probe_results;
+  std::size_t probes_left = 0;
+  std::vector<std::string> enumerate_names;
+  std::vector<bool> enumerate_done;
 };
+
+// The one way a run ends: on_done once, the deadline timer cancelled.
+void complete(const std::shared_ptr<DiagnoseState>& st, Result<DiagnoseReport> r) {
+  if (st->completed)
+    return;
+  st->completed = true;
+  if (st->deadline)
+    st->deadline->cancel();
+  auto cb = std::move(st->on_done);
+  cb(std::move(r));
+}
+
+std::vector<std::string> unfinished_of(const std::vector<std::string>& names,
+                                       const std::vector<bool>& done) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < names.size() && i < done.size(); ++i) {
+    if (!done[i])
+      out.push_back(names[i]);
+  }
+  return out;
+}
+
+// The deadline fired: name the stage and what had not finished.
+void deadline_reached(const std::shared_ptr<DiagnoseState>& st) {
+  if (st->completed)
+    return;
+  using Stage = DiagnoseState::Stage;
+  std::string what;
+  switch (st->stage) {
+  case Stage::dns: {
+    auto left = unfinished_of(st->dns_names, st->dns_done);
+    what = "while resolving: " +
+           unfinished_text(left.size(), st->dns_names.size(), "DNS lookups", left);
+    break;
+  }
+  case Stage::probes: {
+    auto left = unfinished_of(st->probe_names, st->probe_done);
+    what = "while probing: " + unfinished_text(left.size(), st->probe_names.size(), "probes", left);
+    break;
+  }
+  case Stage::capabilities: {
+    auto left = unfinished_of(st->enumerate_names, st->enumerate_done);
+    what = fmt::format(
+        "while enumerating what the origin accepts (all {} probes finished): {}",
+        st->probe_names.size(),
+        unfinished_text(left.size(), st->enumerate_names.size(), "origin enumerations", left));
+    break;
+  }
+  }
+  complete(st, tl::unexpected(deadline_error(*st->o.deadline, what)));
+}
 
 // Stage 1, no network: check every input, load the profiles.
 Result<void> prepare(DiagnoseState& st) {
@@ -296,7 +363,7 @@ compare::OriginCapabilities capabilities_from(const handshake::enumerate::Enumer
 void done(std::shared_ptr<DiagnoseState> st) {
   st->report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - st->started);
-  st->on_done(std::move(st->report));
+  complete(st, std::move(st->report));
 }
 
 // Stage 5: compare. Stage 6, only when a cipher/group/version finding needs
@@ -312,13 +379,20 @@ void finish(std::shared_ptr<DiagnoseState> st, std::vector<handshake::ProbeResul
   }
   auto sni = compare::cdn_sni(report.cdn, report.host, st->o.sni);
   st->pending = static_cast<int>(wanted.size());
-  for (const auto& endpoint : wanted) {
+  st->stage = DiagnoseState::Stage::capabilities;
+  for (const auto& endpoint : wanted)
+    st->enumerate_names.push_back(endpoint.to_string());
+  st->enumerate_done.assign(wanted.size(), false);
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
     handshake::enumerate::EnumerateSpec spec;
-    spec.target = endpoint;
+    spec.target = wanted[i];
     spec.sni = sni;
     spec.timeout = st->o.timeout;
     handshake::enumerate::start_enumerate(
-        *st->io, spec, [st](handshake::enumerate::EnumerateResult r) {
+        *st->io, spec, [st, i](handshake::enumerate::EnumerateResult r) {
+          if (st->completed)
+            return; // the deadline ended the run
+          st->enumerate_done[i] = true;
           if (r.status == handshake::enumerate::EnumerateStatus::complete) {
             st->report.capabilities.push_back(capabilities_from(r));
           }
@@ -347,53 +421,114 @@ void start_diagnose(asio::io_context& io, resolve::Resolver& resolver, DiagnoseO
   st->io = &io;
   st->on_done = std::move(on_done);
   if (auto ok = prepare(*st); !ok) {
-    asio::post(io, [st, e = ok.error()] { st->on_done(tl::unexpected(e)); });
+    asio::post(io, [st, e = ok.error()] { complete(st, tl::unexpected(e)); });
     return;
   }
+  if (st->o.deadline) {
+    st->deadline = std::make_unique<asio::steady_timer>(io, *st->o.deadline);
+    st->deadline->async_wait([st](std::error_code ec) {
+      if (!ec)
+        deadline_reached(st);
+    });
+  }
+  // Each probe is its own start() call so that the deadline can say which ones
+  // finished; a shared budget keeps the run's caps (and one SSL_CTX cache).
+  if (!limits.shared)
+    limits.shared = handshake::make_shared_budget(limits.max_in_flight, limits.max_per_address);
   // Stage 2: every DNS query at once; stage 3 and 4 run when the last answers.
   auto after_dns = [st, &io, limits] {
-    if (--st->pending > 0)
+    if (st->completed || --st->pending > 0)
       return;
     auto specs = choose(*st);
     if (!specs) {
-      st->on_done(tl::unexpected(specs.error()));
+      complete(st, tl::unexpected(specs.error()));
       return;
     }
-    handshake::start(io, std::move(*specs), limits,
-                     [st](std::vector<handshake::ProbeResult> r) { finish(st, std::move(r)); });
+    st->stage = DiagnoseState::Stage::probes;
+    const std::size_t n = specs->size();
+    st->probe_results.resize(n);
+    st->probe_done.assign(n, false);
+    st->probes_left = n;
+    for (const auto& spec : *specs)
+      st->probe_names.push_back(spec.label + " " + spec.target.to_string());
+    if (n == 0) {
+      asio::post(io, [st] {
+        if (!st->completed)
+          finish(st, {});
+      });
+      return;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      handshake::start(io, {std::move((*specs)[i])}, limits,
+                       [st, i](std::vector<handshake::ProbeResult> r) {
+                         if (st->completed)
+                           return; // the deadline ended the run
+                         st->probe_done[i] = true;
+                         if (!r.empty())
+                           st->probe_results[i] = std::move(r.front());
+                         if (--st->probes_left == 0)
+                           finish(st, std::move(st->probe_results));
+                       });
+    }
   };
   st->pending = 1 + (st->need_host ? 1 : 0) + static_cast<int>(st->origin_inputs.size());
   if (st->need_host) {
+    st->dns_names.push_back(st->report.host);
+    st->dns_done.push_back(false);
+  }
+  for (const auto& o : st->origin_inputs) {
+    st->dns_names.push_back(o.host);
+    // IP literals need no DNS: counted as done from the start.
+    st->dns_done.push_back(o.is_ip);
+  }
+  if (st->need_host) {
     resolver.resolve(st->report.host, [st, after_dns](resolve::ResolveResult r) {
+      if (st->completed)
+        return;
+      st->dns_done[0] = true;
       st->report.host_resolution = std::move(r);
       after_dns();
     });
   }
   st->report.origin_resolutions.resize(st->origin_inputs.size());
+  const std::size_t first_origin = st->need_host ? 1 : 0;
   for (std::size_t i = 0; i < st->origin_inputs.size(); ++i) {
-    resolver.expand(st->origin_inputs[i], st->port, [st, i, after_dns](resolve::TargetsResult r) {
-      st->report.origin_resolutions[i] = std::move(r);
-      after_dns();
-    });
+    resolver.expand(st->origin_inputs[i], st->port,
+                    [st, i, first_origin, after_dns](resolve::TargetsResult r) {
+                      if (st->completed)
+                        return;
+                      st->dns_done[first_origin + i] = true;
+                      st->report.origin_resolutions[i] = std::move(r);
+                      after_dns();
+                    });
   }
   asio::post(io, after_dns); // the "1 +": also completes a run with no DNS at all
 }
 
-Result<DiagnoseReport> run_diagnose(const DiagnoseOptions& options) {
+int run_diagnose(const DiagnoseOptions& options,
+                 const std::function<int(const Result<DiagnoseReport>&)>& render) {
   auto ropts = resolver_options(options);
   if (auto ok = resolve::validate(ropts); !ok)
-    return tl::unexpected(ok.error());
+    return render(tl::unexpected(ok.error()));
   asio::io_context io;
   auto resolver = resolve::Resolver::create(io, ropts);
   if (!resolver)
-    return tl::unexpected(resolver.error());
+    return render(tl::unexpected(resolver.error()));
   std::optional<Result<DiagnoseReport>> result;
-  start_diagnose(io, **resolver, options, handshake::RunLimits{},
-                 [&](Result<DiagnoseReport> r) { result = std::move(r); });
+  start_diagnose(io, **resolver, options, handshake::RunLimits{}, [&](Result<DiagnoseReport> r) {
+    // A deadline leaves probes, lookups or enumerations in flight: stop the
+    // loop now instead of waiting for their own timeouts.
+    if (!r && is_deadline_error(r.error()))
+      io.stop();
+    result = std::move(r);
+  });
   io.run();
   if (!result)
-    return fail(ErrorCode::runtime, "diagnosis did not complete (event loop ended early)");
-  return std::move(*result);
+    return render(fail(ErrorCode::runtime, "diagnosis did not complete (event loop ended early)"));
+  const int code = render(*result);
+  if (!*result && is_deadline_error(result->error()))
+    exit_abandoning(code); // what was in flight is not unwound (cmd/command.hpp)
+  return code;
 }
 
 } // namespace edgeshake::cmd

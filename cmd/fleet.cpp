@@ -32,7 +32,10 @@ std::set<std::string> finished_keys(std::string_view jsonl, std::size_t* ignored
     json j = json::parse(line, nullptr, false);
     if (j.is_object() && j.contains("scan") && j["scan"].is_object() && j["scan"].contains("key") &&
         j["scan"]["key"].is_string()) {
-      keys.insert(j["scan"]["key"].get<std::string>());
+      const bool stopped = j.contains("error") && j["error"].is_object() &&
+                           j["error"].contains("where") && j["error"]["where"] == "--deadline";
+      if (!stopped)
+        keys.insert(j["scan"]["key"].get<std::string>());
     } else {
       ++bad;
     }
@@ -413,6 +416,8 @@ json summary_to_json(const ScanSummary& s) {
             {"failing", s.failing},
             {"errors", s.errors},
             {"interrupted", s.interrupted},
+            {"deadline_reached", s.deadline_reached},
+            {"unfinished", s.unfinished},
             {"seconds", s.seconds},
             {"probes", s.probes},
             {"peak_rss_kib", s.peak_rss_kib}};
@@ -426,8 +431,11 @@ json summary_to_json(const ScanSummary& s) {
 
 std::string summary_text(const ScanSummary& s) {
   std::string out;
-  out += fmt::format("scan: {} of {} sites finished{}{} in {:.1f}s ({:.1f} sites/s)\n", s.finished,
-                     s.total - s.skipped, s.interrupted ? " (interrupted)" : "",
+  out += fmt::format("scan: {} of {} sites finished{}{}{} in {:.1f}s ({:.1f} sites/s)\n",
+                     s.finished, s.total - s.skipped, s.interrupted ? " (interrupted)" : "",
+                     s.deadline_reached
+                         ? fmt::format(" (deadline reached: {} unfinished)", s.unfinished)
+                         : std::string(),
                      s.skipped ? fmt::format(", {} skipped (already in the resume file)", s.skipped)
                                : std::string(),
                      s.seconds, s.seconds > 0 ? static_cast<double>(s.finished) / s.seconds : 0.0);
@@ -457,7 +465,7 @@ std::string summary_text(const ScanSummary& s) {
 }
 
 int scan_exit_code(const ScanSummary& s) {
-  if (s.interrupted)
+  if (s.interrupted || s.deadline_reached)
     return k_exit_incomplete;
   if (s.failing > 0 || s.errors > 0)
     return k_exit_problem;

@@ -26,7 +26,8 @@ namespace edgeshake::cmd {
 
 // The site keys present in an earlier JSON Lines output (scan.key of each
 // object). Lines that are not complete JSON objects (a run killed mid-write)
-// are ignored, and counted in `*ignored` when given.
+// are ignored, and counted in `*ignored` when given. Sites that a deadline
+// stopped (error.where "--deadline") are not finished: --resume retries them.
 std::set<std::string> finished_keys(std::string_view jsonl, std::size_t* ignored = nullptr);
 
 // ---- compare ----
@@ -106,6 +107,8 @@ struct ScanSummary {
   std::size_t probes = 0;  // handshakes attempted (probes over all finished sites)
   long peak_rss_kib = 0;   // the process's peak resident memory (0: unknown)
   bool interrupted = false;
+  bool deadline_reached = false; // --deadline fired
+  std::size_t unfinished = 0;    // sites in flight or not started when it fired
   double seconds = 0;
   // finding id -> number of sites with it (failures and warnings; info too)
   std::map<std::string, std::size_t> findings;
@@ -117,7 +120,8 @@ struct ScanSummary {
 };
 std::string summary_text(const ScanSummary& s);
 nlohmann::json summary_to_json(const ScanSummary& s);
-// 3 interrupted; 1 some site would fail or could not be diagnosed; 0 all ok.
+// 3 interrupted or --deadline reached; 1 some site would fail or could not be
+// diagnosed; 0 all ok.
 int scan_exit_code(const ScanSummary& s);
 
 } // namespace edgeshake::cmd
