@@ -392,6 +392,26 @@ TEST_F(CompareSchema, UnresolvableName) {
   expect_tampering_rejected(doc);
 }
 
+// --deadline stops compare with the backends that finished: the JSON (exit_code 3)
+// lists only those, and still matches the schema.
+TEST_F(CompareSchema, DeadlineShowsTheBackendsThatFinished) {
+  auto good = backend("127.0.0.1", 0, c.leaf_ecdsa);
+  RawServer silent(RawMode::silent);
+  auto r = edgeshake({"compare", "127.0.0.1:" + std::to_string(good->port()),
+                      "127.0.0.1:" + std::to_string(silent.port()), "--trust-store",
+                      c.ca_file.string(), "--timeout", "10s", "--deadline", "1s", "--json"},
+                     dir.path());
+  EXPECT_EQ(r.status, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("deadline"), std::string::npos) << r.err;
+  auto doc = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << r.out << r.err;
+  auto problems = check_schema(compare_schema(), doc);
+  EXPECT_TRUE(problems.empty()) << doc.dump(2).substr(0, 3000) << problems_text(problems);
+  EXPECT_EQ(doc["exit_code"], 3);
+  ASSERT_EQ(doc["targets"].size(), 1u) << "the silent backend did not finish";
+  EXPECT_EQ(doc["targets"][0]["handshake"], "ok");
+}
+
 // ---- scan ----
 
 class ScanSchema : public CompareSchema {
@@ -579,6 +599,56 @@ std::multiset<std::string> keys_of(const std::vector<json>& sites) {
   for (const auto& s : sites)
     keys.insert(s["scan"]["key"].get<std::string>());
   return keys;
+}
+
+// --deadline: every unfinished site gets a placeholder line (an error at
+// --deadline); --resume retries those, so the file then holds the placeholder and
+// the real line of each site. Both validate; the documented jq filter keeps one
+// line per site.
+TEST_F(ScanSchema, DeadlinePlaceholdersValidateAndAreSuperseded) {
+  NginxConfig cfg;
+  cfg.servers.push_back(NginxServer::tls(c.leaf_ecdsa.chain, c.leaf_ecdsa.key, {c.host}));
+  NginxOrigin good(cfg);
+  const auto at = " 127.0.0.1:" + std::to_string(good.port()) + "\n";
+  write_file(dir / "sites.txt", "origin.test" + at + "a.test" + at + "b.test" + at);
+  std::string cmd = "edgeshake";
+  for (const auto& a : scan_args("sites.txt"))
+    cmd += " '" + a + "'";
+  auto first = shell(cmd + " --deadline 1ms > all.jsonl", dir.path());
+  EXPECT_EQ(first.status, 3) << first.err;
+  auto lines = read_lines(dir / "all.jsonl");
+  ASSERT_EQ(lines.objects.size(), 3u) << first.err;
+  expect_valid_lines(lines.objects);
+  for (const auto& l : lines.objects) {
+    EXPECT_EQ(l.value("/error/where"_json_pointer, std::string()), "--deadline") << l.dump();
+    EXPECT_EQ(l["exit_code"], 3);
+  }
+  expect_scan_tampering_rejected(lines.objects.front());
+
+  auto resumed = shell(cmd + " --resume all.jsonl >> all.jsonl", dir.path());
+  EXPECT_EQ(resumed.status, 1) << resumed.err << "(a.test, b.test: hostname_mismatch)";
+  lines = read_lines(dir / "all.jsonl");
+  ASSERT_EQ(lines.objects.size(), 6u);
+  expect_valid_lines(lines.objects);
+  std::map<std::string, int> real;
+  for (const auto& l : lines.objects)
+    if (l.value("/error/where"_json_pointer, std::string()) != "--deadline")
+      ++real[l["scan"]["key"].get<std::string>()];
+  EXPECT_EQ(real.size(), 3u);
+  for (const auto& [key, n] : real)
+    EXPECT_EQ(n, 1) << key;
+
+  if (find_program("jq")) { // docs/fleet.md, Merging: the filter for deadline placeholders
+    auto jq = shell("jq -sc '(INDEX(.[] | select(.error.where != \"--deadline\"); .scan.key)) "
+                    "as $done | .[] | select(.error.where != \"--deadline\" or "
+                    "$done[.scan.key] == null)' all.jsonl > final.jsonl",
+                    dir.path());
+    ASSERT_EQ(jq.status, 0) << jq.err;
+    auto final_lines = read_lines(dir / "final.jsonl");
+    ASSERT_EQ(final_lines.objects.size(), 3u);
+    for (const auto& l : final_lines.objects)
+      EXPECT_FALSE(l.contains("error")) << l.dump();
+  }
 }
 
 // docs/fleet.md "Beyond one machine": the shard script on three shards, a shard
