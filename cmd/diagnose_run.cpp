@@ -476,10 +476,14 @@ void start_diagnose(asio::io_context& io, resolve::Resolver& resolver, DiagnoseO
     st->dns_names.push_back(st->report.host);
     st->dns_done.push_back(false);
   }
-  for (const auto& o : st->origin_inputs) {
-    st->dns_names.push_back(o.host);
-    // IP literals need no DNS: counted as done from the start.
-    st->dns_done.push_back(o.is_ip);
+  // Where each origin's lookup is in dns_names (IP literals need none).
+  std::vector<std::size_t> dns_index(st->origin_inputs.size(), std::string::npos);
+  for (std::size_t i = 0; i < st->origin_inputs.size(); ++i) {
+    if (st->origin_inputs[i].is_ip)
+      continue;
+    dns_index[i] = st->dns_names.size();
+    st->dns_names.push_back(st->origin_inputs[i].host);
+    st->dns_done.push_back(false);
   }
   if (st->need_host) {
     resolver.resolve(st->report.host, [st, after_dns](resolve::ResolveResult r) {
@@ -491,13 +495,13 @@ void start_diagnose(asio::io_context& io, resolve::Resolver& resolver, DiagnoseO
     });
   }
   st->report.origin_resolutions.resize(st->origin_inputs.size());
-  const std::size_t first_origin = st->need_host ? 1 : 0;
   for (std::size_t i = 0; i < st->origin_inputs.size(); ++i) {
     resolver.expand(st->origin_inputs[i], st->port,
-                    [st, i, first_origin, after_dns](resolve::TargetsResult r) {
+                    [st, i, d = dns_index[i], after_dns](resolve::TargetsResult r) {
                       if (st->completed)
                         return;
-                      st->dns_done[first_origin + i] = true;
+                      if (d != std::string::npos)
+                        st->dns_done[d] = true;
                       st->report.origin_resolutions[i] = std::move(r);
                       after_dns();
                     });
