@@ -23,22 +23,6 @@ std::string join(const std::vector<std::string>& items, char sep) {
   return out;
 }
 
-int openssl_version(TlsVersion v) {
-  switch (v) {
-  case TlsVersion::ssl3:
-    return SSL3_VERSION;
-  case TlsVersion::tls1_0:
-    return TLS1_VERSION;
-  case TlsVersion::tls1_1:
-    return TLS1_1_VERSION;
-  case TlsVersion::tls1_2:
-    return TLS1_2_VERSION;
-  case TlsVersion::tls1_3:
-    return TLS1_3_VERSION;
-  }
-  return 0;
-}
-
 std::string last_openssl_error() {
   unsigned long e = ERR_peek_last_error();
   char buf[256] = {};
@@ -53,6 +37,8 @@ CtxEntry build(const ProbeSpec& spec) {
   const profiles::Profile& p = spec.profile;
   const ProbeOverrides& o = spec.overrides;
   ERR_clear_error();
+  // (Protocol versions: OpenSSL's numbers are the wire versions; asserted in
+  // profiles/openssl_names.cpp.)
   std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
   if (!ctx) {
     entry.error = "SSL_CTX_new failed: " + last_openssl_error();
@@ -79,8 +65,8 @@ CtxEntry build(const ProbeSpec& spec) {
 #endif
   const bool legacy = !versions.empty() && versions.front() < TlsVersion::tls1_2;
   if (!versions.empty()) {
-    if (SSL_CTX_set_min_proto_version(c, openssl_version(versions.front())) != 1 ||
-        SSL_CTX_set_max_proto_version(c, openssl_version(versions.back())) != 1) {
+    if (SSL_CTX_set_min_proto_version(c, wire_version(versions.front())) != 1 ||
+        SSL_CTX_set_max_proto_version(c, wire_version(versions.back())) != 1) {
       entry.error = "cannot set protocol versions: " + last_openssl_error();
       return entry;
     }

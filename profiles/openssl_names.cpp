@@ -56,21 +56,13 @@ bool is_tls13(const SSL_CIPHER* c) {
   return std::string_view(SSL_CIPHER_get_version(c)) == "TLSv1.3";
 }
 
-int openssl_version(TlsVersion v) {
-  switch (v) {
-  case TlsVersion::ssl3:
-    return SSL3_VERSION;
-  case TlsVersion::tls1_0:
-    return TLS1_VERSION;
-  case TlsVersion::tls1_1:
-    return TLS1_1_VERSION;
-  case TlsVersion::tls1_2:
-    return TLS1_2_VERSION;
-  case TlsVersion::tls1_3:
-    return TLS1_3_VERSION;
-  }
-  return 0;
-}
+// OpenSSL's protocol version numbers are the wire versions (handshake/ssl_ctx.cpp
+// relies on this too).
+static_assert(SSL3_VERSION == wire_version(TlsVersion::ssl3) &&
+              TLS1_VERSION == wire_version(TlsVersion::tls1_0) &&
+              TLS1_1_VERSION == wire_version(TlsVersion::tls1_1) &&
+              TLS1_2_VERSION == wire_version(TlsVersion::tls1_2) &&
+              TLS1_3_VERSION == wire_version(TlsVersion::tls1_3));
 
 } // namespace
 
@@ -205,8 +197,8 @@ OpensslNames::offered_ciphers(TlsVersion min, TlsVersion max,
   ERR_clear_error();
   CtxPtr ctx = new_ctx();
   SSL_CTX_set_security_level(ctx.get(), security_level);
-  bool ok = SSL_CTX_set_min_proto_version(ctx.get(), openssl_version(min)) == 1 &&
-            SSL_CTX_set_max_proto_version(ctx.get(), openssl_version(max)) == 1;
+  bool ok = SSL_CTX_set_min_proto_version(ctx.get(), wire_version(min)) == 1 &&
+            SSL_CTX_set_max_proto_version(ctx.get(), wire_version(max)) == 1;
   if (ok && !ciphers.empty()) {
     std::string spec = join(ciphers, ciphers.size());
     ok = SSL_CTX_set_cipher_list(ctx.get(), spec.c_str()) == 1;
