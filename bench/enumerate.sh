@@ -8,6 +8,7 @@
 #
 # Each of edgeshake, sslscan and nmap runs REPEAT times (default 3) and the run
 # with the median wall time is reported; testssl.sh runs once (minutes per run).
+# TOOLS="edgeshake sslscan" runs a subset (default: all four).
 #
 # Measures per run: wall time and peak RSS (/usr/bin/time -v), TCP connections
 # (counted by latency_proxy, which every tool goes through; 0 ms delay for the
@@ -124,7 +125,7 @@ run_once() { # tool origin-name origin-port rtt repeat
   pport=$(awk '/^listening/ {print $2}' "$WORK/$tag.proxy")
   local cmd
   case $tool in
-  edgeshake) cmd=("$EDGESHAKE" enumerate "$HOST:$pport" --connect 127.0.0.1 --json) ;;
+  edgeshake) cmd=("$EDGESHAKE" enumerate "$HOST:$pport" --connect 127.0.0.1 --max-conns 16 --json) ;;
   sslscan) cmd=(sslscan --no-colour "--sni-name=$HOST" --no-heartbleed --no-renegotiation
     --no-compression --no-fallback --no-check-certificate "127.0.0.1:$pport") ;;
   testssl) cmd=(testssl --quiet --color 0 --warnings off --nodns none --ip 127.0.0.1 -p -E -P -f
@@ -150,7 +151,7 @@ for rtt in 0 "$RTT"; do
   for origin in default mismatch; do
     port=$DEFAULT_PORT
     [[ $origin == mismatch ]] && port=$MISMATCH_PORT
-    for tool in edgeshake sslscan nmap testssl; do
+    for tool in ${TOOLS:-edgeshake sslscan nmap testssl}; do
       run "$tool" "$origin" "$port" "$rtt"
     done
   done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/scan.sh: `edgeshake scan` over >= 1,000 loopback sites at concurrency
 # 1, 16, 64 and 256, against the ceiling (bench/handshake_ceiling: plain OpenSSL
-# full handshakes back to back, same concurrency, same server) and against
+# making the same 13 handshakes per site, same number in flight, same server, in
+# one poll() loop and in as many threads) and against
 # sslscan / testssl.sh driven by `xargs -P` over a subset of the same targets.
 #
 #   sudo bench/scan.sh [BUILD_DIR]          (default: build)
@@ -124,8 +125,8 @@ for i in $(seq 2 $((ADDRESSES + 1))); do GOOD_ENDPOINTS+=("127.0.0.$i:$GOOD"); d
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r), $SITES sites over $ADDRESSES addresses, commit $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo
-echo "| concurrency | edgeshake sites/s | edgeshake handshakes/s | ceiling handshakes/s | edgeshake / ceiling | peak RSS (KiB) | RSS per in-flight connection (KiB) | ok / failing / errors |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---|"
+echo "| concurrency | edgeshake sites/s | edgeshake handshakes/s | ceiling, one loop (handshakes/s) | edgeshake / one loop | ceiling, threads (handshakes/s) | edgeshake / threads | peak RSS (KiB) | RSS per in-flight connection (KiB) | ok / failing / errors |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 BASE_RSS=
 for c in $LEVELS; do
   /usr/bin/time -f '%M %e' -o "$WORK/time.$c" \
@@ -148,11 +149,19 @@ print(f"{(ok+fail+err)/wall:.1f} {probes/wall:.1f} {ok}/{fail}/{err} {probes}")
 PY
 )
   read -r sites_s hs_s counts probes <<<"$stats"
-  ceil=$("$CEILING" "$c" "$CEILING_SECONDS" site0.bench.test "${GOOD_ENDPOINTS[@]}" | awk '{print $8}')
-  ratio=$(python3 -c "import sys; print('%.0f%%' % (100*float(sys.argv[1])/float(sys.argv[2])))" "$hs_s" "$ceil")
+  # The ceiling makes the same 13 handshakes per site (--mix diagnose) with the
+  # same number of connections in flight (scan's --concurrency C is also its
+  # global connection budget): C connections in one thread driven by poll()
+  # (edgeshake's shape), and C threads (every core).
+  inflight=$c
+  ceil_loop=$("$CEILING" --loop --mix diagnose "$inflight" "$CEILING_SECONDS" site0.bench.test "${GOOD_ENDPOINTS[@]}" | awk '{print $8}')
+  ceil=$("$CEILING" --mix diagnose "$inflight" "$CEILING_SECONDS" site0.bench.test "${GOOD_ENDPOINTS[@]}" | awk '{print $8}')
+  pct() { python3 -c "import sys; print('%.0f%%' % (100*float(sys.argv[1])/float(sys.argv[2])))" "$1" "$2"; }
+  ratio_loop=$(pct "$hs_s" "$ceil_loop")
+  ratio=$(pct "$hs_s" "$ceil")
   [[ -n $BASE_RSS ]] || BASE_RSS=$rss
   per=$(python3 -c "import sys; c,r,b=map(int,sys.argv[1:]); print('-' if c<=1 else '%.1f' % ((r-b)/(c-1)))" "$c" "$rss" "$BASE_RSS")
-  echo "| $c | $sites_s | $hs_s | $ceil | $ratio | $rss | $per | $counts ($lines lines, $probes handshakes, ${wall}s) |"
+  echo "| $c | $sites_s | $hs_s | $ceil_loop | $ratio_loop | $ceil | $ratio | $rss | $per | $counts ($lines lines, $probes handshakes, ${wall}s) |"
 done
 
 if [[ $PEERS == 1 ]]; then
