@@ -5,6 +5,7 @@
 #include "common/endpoint.hpp"
 #include "handshake/enumerate/enumerate.hpp"
 #include "handshake/enumerate/tables.hpp"
+#include "resolve/resolve.hpp"
 
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
@@ -26,7 +27,8 @@ struct EnumerateOptions {
   std::string target;
   std::string connect;
   std::string sni;
-  int max_conns = 8;
+  int max_conns = 16;
+  std::vector<std::string> resolvers;
   std::string timeout = "5s";
   std::string deadline;
   bool json = false;
@@ -49,13 +51,7 @@ Result<en::EnumerateSpec> make_spec(const EnumerateOptions& o) {
       spec.target.port = *c->port;
   } else if (hp->is_ip) {
     spec.target.address = hp->host;
-  } else {
-    return fail(ErrorCode::usage,
-                "'" + hp->host +
-                    "' is a name: give its address with --connect IP "
-                    "(enumerate does not resolve names yet)",
-                "HOST");
-  }
+  } // else: a name, resolved before the enumeration (spec.target.address stays empty)
   if (!o.sni.empty()) {
     if (!is_valid_hostname(o.sni))
       return fail(ErrorCode::usage, "invalid SNI name '" + o.sni + "'", "--sni");
@@ -225,11 +221,19 @@ nlohmann::json opt(const std::optional<T>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
-nlohmann::json to_json(const en::EnumerateResult& r) {
+// What the name resolved to, when enumerate looked it up.
+struct Lookup {
+  std::string name;
+  std::vector<std::string> addresses;
+};
+
+nlohmann::json to_json(const en::EnumerateResult& r, const std::optional<Lookup>& lookup) {
   nlohmann::json j;
   j["schema_version"] = 1;
   j["command"] = "enumerate";
   j["target"] = {{"address", r.spec.target.address}, {"port", r.spec.target.port}};
+  j["resolved"] = lookup ? nlohmann::json{{"name", lookup->name}, {"addresses", lookup->addresses}}
+                         : nlohmann::json(nullptr);
   j["sni"] = opt(r.spec.sni);
   j["status"] = to_string(r.status);
   j["detail"] = r.detail;
@@ -295,9 +299,11 @@ void add_enumerate_command(CLI::App& app, Action& run) {
                    "ALPN and SNI behaviour a TLS server accepts, with hand-built ClientHellos");
   sub->add_option("target", opts->target, "HOST[:PORT] (port 443 by default)")->required();
   sub->add_option("--connect", opts->connect,
-                  "IP[:PORT] to connect to (needed when HOST is a name)");
+                  "IP[:PORT] to connect to (default: HOST's first address)");
+  sub->add_option("--resolver", opts->resolvers,
+                  "DNS server IP[:PORT] for HOST (repeatable; default: /etc/resolv.conf)");
   sub->add_option("--sni", opts->sni, "server_name to send (default: HOST when it is a name)");
-  sub->add_option("--max-conns", opts->max_conns, "connections in flight at once (default 8)");
+  sub->add_option("--max-conns", opts->max_conns, "connections in flight at once (default 16)");
   sub->add_option("--timeout", opts->timeout, "per-connection timeout, e.g. 5s, 800ms");
   sub->add_option("--deadline", opts->deadline,
                   "bound on the whole enumeration (e.g. 1m, 'none'; default 6 x --timeout); "
@@ -324,6 +330,47 @@ void add_enumerate_command(CLI::App& app, Action& run) {
         });
       }
       const auto started = std::chrono::steady_clock::now();
+      // A name without --connect: its first address (the lookup is inside --deadline).
+      std::optional<Lookup> lookup;
+      if (spec->target.address.empty()) {
+        auto hp = parse_host_port(opts->target);
+        resolve::ResolverOptions options;
+        options.servers = opts->resolvers;
+        auto resolver = resolve::Resolver::create(io, options);
+        if (!resolver)
+          return report_error(resolver.error());
+        std::optional<resolve::TargetsResult> resolution;
+        (*resolver)->expand(*hp, spec->target.port, [&](resolve::TargetsResult r) {
+          resolution = std::move(r);
+          io.stop();
+        });
+        io.run();
+        if (!resolution) {
+          if (!*deadline)
+            return report_error(Error(ErrorCode::runtime, "the lookup did not complete"));
+          report_error(deadline_error(**deadline,
+                                      "while resolving " + hp->host + " (DNS lookup unfinished)"));
+          exit_abandoning(k_exit_incomplete);
+        }
+        io.restart();
+        resolver->reset(); // its idle sockets would keep the loop running
+        if (!resolution->ok()) {
+          const std::string why =
+              resolution->resolution
+                  ? std::string(resolve::to_string(resolution->resolution->status))
+                  : "no address";
+          return report_error(Error(ErrorCode::runtime, hp->host + ": could not resolve (" + why +
+                                                            "); use --connect IP"));
+        }
+        lookup = Lookup{hp->host, {}};
+        for (const auto& t : resolution->targets)
+          lookup->addresses.push_back(t.endpoint.address);
+        spec->target.address = lookup->addresses.front();
+        if (lookup->addresses.size() > 1 && !opts->json)
+          fmt::print(stderr,
+                     "edgeshake: {} has {} addresses; enumerating {} (choose with --connect)\n",
+                     hp->host, lookup->addresses.size(), spec->target.address);
+      }
       en::start_enumerate(io, *spec, [&](en::EnumerateResult r) {
         done = std::move(r);
         timer.cancel();
@@ -340,7 +387,7 @@ void add_enumerate_command(CLI::App& app, Action& run) {
       }
       auto result = std::move(*done);
       if (opts->json)
-        fmt::print("{}\n", to_json(result).dump(2));
+        fmt::print("{}\n", to_json(result, lookup).dump(2));
       else
         print_text(result, Style::for_stdout(opts->no_color));
       if (result.status != en::EnumerateStatus::complete) {

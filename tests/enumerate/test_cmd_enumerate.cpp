@@ -1,5 +1,6 @@
 // The `edgeshake enumerate` command end to end: exit codes, text and JSON output.
 #include "tests/support/certs.hpp"
+#include "tests/support/dnsmasq.hpp"
 #include "tests/support/nginx.hpp"
 #include "tests/support/process.hpp"
 
@@ -28,12 +29,44 @@ NginxConfig small_origin() {
 } // namespace
 
 TEST(CmdEnumerate, UsageErrorsExitTwo) {
-  EXPECT_EQ(run_enumerate_cli({"origin.test"}).status, 2); // a name needs --connect
   EXPECT_EQ(run_enumerate_cli({"127.0.0.1:99999"}).status, 2);
   EXPECT_EQ(run_enumerate_cli({"127.0.0.1", "--max-conns", "0"}).status, 2);
   EXPECT_EQ(run_enumerate_cli({"127.0.0.1", "--timeout", "soon"}).status, 2);
-  EXPECT_EQ(run_enumerate_cli({"origin.test", "--connect", "not-an-ip"}).status, 2);
-  auto r = run_enumerate_cli({"origin.test"});
+  auto r = run_enumerate_cli({"origin.test", "--connect", "not-an-ip"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("--connect"), std::string::npos) << r.output;
+  EXPECT_EQ(run_enumerate_cli({"origin.test", "--resolver", "not-an-ip"}).status, 2);
+}
+
+// A name without --connect is looked up (here at a loopback dnsmasq) and its
+// first address enumerated; the JSON says what the name resolved to.
+TEST(CmdEnumerate, NameIsResolvedToItsFirstAddress) {
+  ES_REQUIRE_PROGRAM("nginx");
+  ES_REQUIRE_PROGRAM("dnsmasq");
+  NginxOrigin origin(small_origin());
+  Dnsmasq dns("origin.test A 127.0.0.1\n");
+  auto r = run_enumerate_cli(
+      {"origin.test:" + std::to_string(origin.port()), "--resolver", dns.server(), "--json"});
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["status"], "complete");
+  EXPECT_EQ(j["target"]["address"], "127.0.0.1");
+  EXPECT_EQ(j["sni"], "origin.test");
+  EXPECT_EQ(j["resolved"]["name"], "origin.test");
+  EXPECT_EQ(j["resolved"]["addresses"], nlohmann::json::array({"127.0.0.1"}));
+  // With --connect nothing is looked up.
+  auto direct = run_enumerate_cli(
+      {"origin.test:" + std::to_string(origin.port()), "--connect", "127.0.0.1", "--json"});
+  ASSERT_EQ(direct.status, 0) << direct.output;
+  EXPECT_TRUE(nlohmann::json::parse(direct.output)["resolved"].is_null());
+}
+
+TEST(CmdEnumerate, UnresolvableNameCannotRun) {
+  ES_REQUIRE_PROGRAM("dnsmasq");
+  Dnsmasq dns("known.test A 127.0.0.1\n");
+  auto r = run_enumerate_cli({"unknown.test", "--resolver", dns.server()});
+  EXPECT_EQ(r.status, 3) << r.output;
+  EXPECT_NE(r.output.find("could not resolve (nxdomain)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("--connect"), std::string::npos) << r.output;
 }
 
