@@ -83,17 +83,24 @@ http {
 CONF
   nginx -p "$WORK/$name" -c "$WORK/$name/nginx.conf" >"$WORK/$name/stdout" 2>&1 &
   PIDS+=($!)
+  NGINX_PID=$!
   wait_port "$port"
   NGINX_PORT=$port
 }
+# CPU time (ms) a process has used so far: the origin's work
+# during a run is the difference (nginx runs as one process: master_process off).
+# /proc/PID/schedstat's first field: nanoseconds on a CPU.
+cpu_ms() { awk '{printf "%d", $1 / 1000000}' "/proc/$1/schedstat"; }
 # Default config: nginx 1.22's own defaults (ssl_protocols TLSv1 TLSv1.1 TLSv1.2,
 # ssl_ciphers HIGH:!aNULL:!MD5), RSA certificate.
 start_nginx default ""
 DEFAULT_PORT=$NGINX_PORT
+DEFAULT_PID=$NGINX_PID
 # Mismatch: the origin accepts only what a CDN's default profile does not offer first.
 start_nginx mismatch "ssl_protocols TLSv1.2; ssl_prefer_server_ciphers on;
     ssl_ciphers DHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305; ssl_dhparam $WORK/dh.pem;"
 MISMATCH_PORT=$NGINX_PORT
+MISMATCH_PID=$NGINX_PID
 
 # --- one measured run
 count_suites() { # tool outfile jsonfile
@@ -115,6 +122,8 @@ run() { # tool origin-name origin-port rtt -> prints one table row (median of th
 }
 run_once() { # tool origin-name origin-port rtt repeat
   local tool=$1 origin=$2 port=$3 rtt=$4 tag="$1-$2-$4ms-$5"
+  local origin_pid=$DEFAULT_PID cpu0
+  [[ $origin == mismatch ]] && origin_pid=$MISMATCH_PID
   local extra=() pport
   ((rtt > 0)) && extra=(--connect-rtt)
   "$PROXY" --listen 127.0.0.1:0 --upstream "127.0.0.1:$port" --delay-ms $((rtt / 2)) \
@@ -125,7 +134,7 @@ run_once() { # tool origin-name origin-port rtt repeat
   pport=$(awk '/^listening/ {print $2}' "$WORK/$tag.proxy")
   local cmd
   case $tool in
-  edgeshake) cmd=("$EDGESHAKE" enumerate "$HOST:$pport" --connect 127.0.0.1 --max-conns 16 --json) ;;
+  edgeshake) cmd=("$EDGESHAKE" enumerate "$HOST:$pport" --connect 127.0.0.1 --json) ;;
   sslscan) cmd=(sslscan --no-colour "--sni-name=$HOST" --no-heartbleed --no-renegotiation
     --no-compression --no-fallback --no-check-certificate "127.0.0.1:$pport") ;;
   testssl) cmd=(testssl --quiet --color 0 --warnings off --nodns none --ip 127.0.0.1 -p -E -P -f
@@ -134,7 +143,9 @@ run_once() { # tool origin-name origin-port rtt repeat
     --script-args "tls.servername=$HOST" 127.0.0.1) ;;
   esac
   echo "${cmd[*]}" >"$WORK/$tag.cmd"
+  cpu0=$(cpu_ms "$origin_pid")
   isolated /usr/bin/time -v -o "$WORK/$tag.time" "${cmd[@]}" >"$WORK/$tag.out" 2>&1 || true
+  local origin_cpu=$(($(cpu_ms "$origin_pid") - cpu0))
   kill "$proxy_pid" 2>/dev/null || true
   wait "$proxy_pid" 2>/dev/null || true
   local wall rss conns suites
@@ -142,11 +153,11 @@ run_once() { # tool origin-name origin-port rtt repeat
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$WORK/$tag.time")
   conns=$(cat "$WORK/$tag.count")
   suites=$(count_suites "$tool" "$WORK/$tag.out" "$WORK/$tag.json")
-  printf '| %s | %s ms | %s | %s | %s | %s MiB | %s |\n' "$origin" "$rtt" "$tool" "$wall" "$conns" "$rss" "$suites"
+  printf '| %s | %s ms | %s | %s | %s | %s MiB | %s | %s |\n' "$origin" "$rtt" "$tool" "$wall" "$conns" "$rss" "$suites" "$origin_cpu"
 }
 
-echo "| origin | added RTT | tool | wall time (s) | TCP connections | peak RSS | suites found |"
-echo "|---|---|---|---|---|---|---|"
+echo "| origin | added RTT | tool | wall time (s) | TCP connections | peak RSS | suites found | origin CPU (ms) |"
+echo "|---|---|---|---|---|---|---|---|"
 for rtt in 0 "$RTT"; do
   for origin in default mismatch; do
     port=$DEFAULT_PORT

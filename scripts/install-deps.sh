@@ -10,7 +10,7 @@ pkgs=(
   libssl-dev openssl libc-ares-dev libtomlplusplus-dev libfmt-dev
   libgtest-dev libgmock-dev libasio-dev libcli11-dev nlohmann-json3-dev libexpected-dev
   nginx-light dnsmasq-base iproute2 procps util-linux
-  time
+  time jq
 )
 for arg in "$@"; do
   case "$arg" in
