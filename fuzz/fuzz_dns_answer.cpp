@@ -224,11 +224,6 @@ void check(const rs::ResolveResult& r, int status, std::size_t ncnames, std::siz
     if (m.cdn.empty() || m.matched.empty())
       broken("CDN match without provider or evidence", m.on);
   }
-  if (auto first = db.detect(r)) {
-    auto all = db.detect_all(r);
-    if (all.empty() || !(all.front() == *first))
-      broken("detect() is not the first of detect_all()");
-  }
 }
 
 } // namespace
