@@ -376,6 +376,8 @@ void add_enumerate_command(CLI::App& app, Action& run) {
         timer.cancel();
       });
       io.run();
+      if (!done && !*deadline)
+        return report_error(Error(ErrorCode::runtime, "the enumeration did not complete"));
       if (!done) {
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - started);
