@@ -55,12 +55,13 @@ const std::vector<Row>& rows() {
       {HostileMode::garbage, {S::not_tls}, {E::not_tls}},
       // OpenSSL waits for the whole 16 KiB record before it looks at the 16 MiB
       // message length, and the record never completes: a handshake timeout. The
-      // enumerator calls a target where every connection timed out "unreachable".
-      {HostileMode::huge_length, {S::handshake_timeout}, {E::unreachable}},
-      {HostileMode::huge_length_slow, {S::handshake_timeout}, {E::unreachable}},
+      // enumerator calls a target that accepts connections but never completes an
+      // answer "no_answer".
+      {HostileMode::huge_length, {S::handshake_timeout}, {E::no_answer}},
+      {HostileMode::huge_length_slow, {S::handshake_timeout}, {E::no_answer}},
       {HostileMode::truncated_hello, {S::eof}, {E::unreachable}},
       {HostileMode::unoffered_cipher, {S::protocol_error, S::tls_alert}, {E::complete}},
-      {HostileMode::drip, {S::handshake_timeout}, {E::unreachable}},
+      {HostileMode::drip, {S::handshake_timeout}, {E::no_answer}},
       {HostileMode::alert_flood, {S::protocol_error, S::tls_alert}, {E::complete}},
       {HostileMode::reset_in_certificate, {S::reset, S::eof}, {E::complete}},
       {HostileMode::huge_chain, {S::protocol_error, S::tls_alert}, {E::complete}},
