@@ -125,17 +125,38 @@ for i in $(seq 2 $((ADDRESSES + 1))); do GOOD_ENDPOINTS+=("127.0.0.$i:$GOOD"); d
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r), $SITES sites over $ADDRESSES addresses, commit $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo
-echo "| concurrency | edgeshake sites/s | edgeshake handshakes/s | ceiling, one loop (handshakes/s) | edgeshake / one loop | ceiling, threads (handshakes/s) | edgeshake / threads | peak RSS (KiB) | RSS per in-flight connection (KiB) | ok / failing / errors |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+echo "| concurrency | edgeshake sites/s | edgeshake handshakes/s | ceiling, one loop (handshakes/s) | edgeshake / one loop | ceiling, threads (handshakes/s) | edgeshake / threads | client CPU µs per handshake: edgeshake / one loop | peak RSS (KiB) | RSS per in-flight connection (KiB) | ok / failing / errors |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+# The ceiling makes the same 13 handshakes per site (--mix diagnose) with the same
+# number of connections in flight (scan's --concurrency C is also its global
+# connection budget): C connections in one thread driven by poll() (edgeshake's
+# shape), and C threads (every core). This machine's speed drifts by tens of per
+# cent from one minute to the next (shared vCPUs), so each ceiling is measured just
+# before and just after the scan and the mean is used; the client CPU time per
+# handshake (user + system, from /usr/bin/time) is steadier than any rate.
+ceiling() { # mode-args... -> "rate cpu_us_per_handshake"
+  /usr/bin/time -f '%U %S' -o "$WORK/ceil.time" "$CEILING" "$@" site0.bench.test "${GOOD_ENDPOINTS[@]}" >"$WORK/ceil.out"
+  python3 - "$WORK/ceil.out" "$WORK/ceil.time" <<'PY'
+import sys
+f = open(sys.argv[1]).read().split()
+n, rate = int(f[1]), float(f[7])
+u, s = map(float, open(sys.argv[2]).read().split()[-2:])
+print(f"{rate:.1f} {1e6 * (u + s) / max(n, 1):.0f}")
+PY
+}
 BASE_RSS=
 for c in $LEVELS; do
-  /usr/bin/time -f '%M %e' -o "$WORK/time.$c" \
+  read -r loop_a cpu_a < <(ceiling --loop --mix diagnose "$c" "$CEILING_SECONDS")
+  read -r thr_a _ < <(ceiling --mix diagnose "$c" "$CEILING_SECONDS")
+  /usr/bin/time -f '%M %e %U %S' -o "$WORK/time.$c" \
     "$EDGESHAKE" scan --targets "$WORK/targets.txt" --cdn cloudflare --trust-store "$WORK/ca.crt" \
     --timeout 10s --json-lines --no-progress --concurrency "$c" --per-address "$c" \
     >"$WORK/out.$c.jsonl" 2>"$WORK/err.$c" || true
-  read -r rss wall < <(tail -n 1 "$WORK/time.$c")
+  read -r loop_b cpu_b < <(ceiling --loop --mix diagnose "$c" "$CEILING_SECONDS")
+  read -r thr_b _ < <(ceiling --mix diagnose "$c" "$CEILING_SECONDS")
+  read -r rss wall user sys < <(tail -n 1 "$WORK/time.$c")
   lines=$(wc -l <"$WORK/out.$c.jsonl")
-  stats=$(python3 - "$WORK/out.$c.jsonl" "$wall" <<'PY'
+  stats=$(python3 - "$WORK/out.$c.jsonl" "$wall" "$user" "$sys" <<'PY'
 import json, sys
 ok = fail = err = probes = 0
 for line in open(sys.argv[1]):
@@ -144,24 +165,18 @@ for line in open(sys.argv[1]):
     if "error" in j: err += 1
     elif j["ok"]: ok += 1
     else: fail += 1
-wall = float(sys.argv[2])
-print(f"{(ok+fail+err)/wall:.1f} {probes/wall:.1f} {ok}/{fail}/{err} {probes}")
+wall, cpu = float(sys.argv[2]), float(sys.argv[3]) + float(sys.argv[4])
+print(f"{(ok+fail+err)/wall:.1f} {probes/wall:.1f} {ok}/{fail}/{err} {probes} {1e6 * cpu / max(probes, 1):.0f}")
 PY
 )
-  read -r sites_s hs_s counts probes <<<"$stats"
-  # The ceiling makes the same 13 handshakes per site (--mix diagnose) with the
-  # same number of connections in flight (scan's --concurrency C is also its
-  # global connection budget): C connections in one thread driven by poll()
-  # (edgeshake's shape), and C threads (every core).
-  inflight=$c
-  ceil_loop=$("$CEILING" --loop --mix diagnose "$inflight" "$CEILING_SECONDS" site0.bench.test "${GOOD_ENDPOINTS[@]}" | awk '{print $8}')
-  ceil=$("$CEILING" --mix diagnose "$inflight" "$CEILING_SECONDS" site0.bench.test "${GOOD_ENDPOINTS[@]}" | awk '{print $8}')
+  read -r sites_s hs_s counts probes cpu_es <<<"$stats"
+  read -r ceil_loop ceil cpu_loop < <(python3 -c "import sys; a=list(map(float,sys.argv[1:])); print(f'{(a[0]+a[1])/2:.1f} {(a[2]+a[3])/2:.1f} {(a[4]+a[5])/2:.0f}')" "$loop_a" "$loop_b" "$thr_a" "$thr_b" "$cpu_a" "$cpu_b")
   pct() { python3 -c "import sys; print('%.0f%%' % (100*float(sys.argv[1])/float(sys.argv[2])))" "$1" "$2"; }
   ratio_loop=$(pct "$hs_s" "$ceil_loop")
   ratio=$(pct "$hs_s" "$ceil")
   [[ -n $BASE_RSS ]] || BASE_RSS=$rss
   per=$(python3 -c "import sys; c,r,b=map(int,sys.argv[1:]); print('-' if c<=1 else '%.1f' % ((r-b)/(c-1)))" "$c" "$rss" "$BASE_RSS")
-  echo "| $c | $sites_s | $hs_s | $ceil_loop | $ratio_loop | $ceil | $ratio | $rss | $per | $counts ($lines lines, $probes handshakes, ${wall}s) |"
+  echo "| $c | $sites_s | $hs_s | $ceil_loop ($loop_a, $loop_b) | $ratio_loop | $ceil ($thr_a, $thr_b) | $ratio | $cpu_es / $cpu_loop | $rss | $per | $counts ($lines lines, $probes handshakes, ${wall}s) |"
 done
 
 if [[ $PEERS == 1 ]]; then
