@@ -90,6 +90,15 @@ Result<std::vector<ScanTarget>> parse_target_list(std::string_view text, std::st
       return fail(ErrorCode::input,
                   fmt::format("bad HOST {}: {}", shown(fields[0]), host.error().message), where);
     }
+    if (host->port) {
+      // diagnose reaches HOST's edge on 443 and has no other port for it; a
+      // port belongs to the ORIGIN.
+      return fail(ErrorCode::input,
+                  fmt::format("HOST {} takes no port (a port belongs to the ORIGIN: "
+                              "'HOST IP:PORT')",
+                              shown(fields[0])),
+                  where);
+    }
     t.host = normalised(*host);
     if (fields.size() == 2) {
       auto origin = parse_host_port(fields[1]);

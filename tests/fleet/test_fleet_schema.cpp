@@ -483,23 +483,19 @@ TEST_F(ScanSchema, EveryLineOfAMixedFleet) {
                            "refused.test " + at(refused) + "\n" +          // 4 refused
                            "plain.test " + at(http.port()) + "\n" +        // 5 not TLS
                            "own.test\n" +                                  // 6 HOST alone
-                           "gone.test\n" +                                 // 7 nxdomain
-                           // 8: HOST:PORT without ORIGIN. The list accepts it, diagnose
-                           // (today) rejects a port on HOST: an error line; only its
-                           // shape is checked here.
-                           "own.test:" + std::to_string(good.port()) + "\n";
+                           "gone.test\n";                                  // 7 nxdomain
   write_file(dir / "targets.txt", list);
   auto args = scan_args((dir / "targets.txt").string());
   args.insert(args.end(), {"--resolver", dns.server()});
   auto r = edgeshake(args, dir.path());
   EXPECT_EQ(r.status, 1) << r.err;
   auto sites = json_lines(r.out);
-  ASSERT_EQ(sites.size(), 8u) << r.out << r.err;
+  ASSERT_EQ(sites.size(), 7u) << r.out << r.err;
   expect_valid_lines(sites);
   std::map<int, json> by_line;
   for (auto& s : sites)
     by_line[s["scan"]["line"].get<int>()] = s;
-  ASSERT_EQ(by_line.size(), 8u);
+  ASSERT_EQ(by_line.size(), 7u);
   EXPECT_EQ(by_line[1]["ok"], true) << by_line[1]["findings"].dump(2);
   for (int line : {2, 3, 4, 5})
     EXPECT_EQ(by_line[line]["ok"], false) << line;

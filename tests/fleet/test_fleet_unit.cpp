@@ -45,6 +45,9 @@ TEST(TargetList, ErrorsCarryTheLineNumber) {
   list_should_fail("a.test\nb.test\nA.test.\n", "already listed on line 1", 3);
   list_should_fail("a.test\nb\x01.test\n", "control character", 2);
   list_should_fail("a.test\n" + std::string("b.test 10.0.0.1:") + "\n", "bad ORIGIN", 2);
+  // A port on HOST: the list is refused at once, not one error line per site later.
+  list_should_fail("a.test\nb.test:8443\n", "HOST 'b.test:8443' takes no port", 2);
+  list_should_fail("[::1]:443 10.0.0.1\n", "takes no port", 1);
 }
 
 TEST(TargetList, EmptyListIsAnError) {
