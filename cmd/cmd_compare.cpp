@@ -2,6 +2,7 @@
 // side. Output, JSON and exit codes: docs/fleet.md.
 #include "cmd/command.hpp"
 #include "cmd/fleet.hpp"
+#include "cmd/run_deadline.hpp"
 #include "common/endpoint.hpp"
 #include "handshake/handshake.hpp"
 #include "profiles/profiles.hpp"
@@ -9,7 +10,6 @@
 
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <fmt/core.h>
 
 #include <filesystem>
@@ -97,17 +97,7 @@ int run_compare(const CompareArgs& a) {
   if (!resolver)
     return report_error(resolver.error());
   // --deadline bounds both stages.
-  bool deadline_hit = false;
-  asio::steady_timer timer(io);
-  if (*deadline) {
-    timer.expires_after(**deadline);
-    timer.async_wait([&](std::error_code ec) {
-      if (!ec) {
-        deadline_hit = true;
-        io.stop();
-      }
-    });
-  }
+  RunDeadline run_deadline(io, *deadline);
 
   // Stage 1: expand every input (all at once); stage 2: probe every backend.
   std::vector<resolve::TargetsResult> expanded(inputs.size());
@@ -123,7 +113,7 @@ int run_compare(const CompareArgs& a) {
   }
   if (lookups_left > 0)
     io.run();
-  if (deadline_hit) {
+  if (run_deadline.hit()) {
     std::vector<std::string> left;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       if (!expanded_done[i])
@@ -183,43 +173,28 @@ int run_compare(const CompareArgs& a) {
   }
   // One start() per probe (a shared budget keeps the caps) so that a deadline
   // can say which ones finished.
-  std::vector<handshake::ProbeResult> results(specs.size());
-  std::vector<bool> finished(specs.size(), false);
-  std::size_t probes_left = specs.size();
-  handshake::RunLimits limits;
-  limits.shared = handshake::make_shared_budget(limits.max_in_flight, limits.max_per_address);
-  for (std::size_t i = 0; i < specs.size(); ++i) {
-    handshake::start(io, {specs[i]}, limits, [&, i](std::vector<handshake::ProbeResult> r) {
-      if (!r.empty())
-        results[i] = std::move(r.front());
-      finished[i] = true;
-      if (--probes_left == 0)
-        timer.cancel(); // the loop ends with the last probe
-    });
-  }
-  if (probes_left > 0)
-    io.run();
-  timer.cancel();
+  // (specs stay: their labels name the unfinished ones.)
+  auto results = probe_each(io, specs, run_deadline);
   // After a deadline, only the backends whose probes all finished are shown.
   std::vector<CompareInput> shown;
   std::vector<std::string> unfinished;
   for (std::size_t r = 0; r < rows.size(); ++r) {
     auto [p, n] = spec_of[r];
-    if ((p != std::string::npos && !finished[p]) || (n != std::string::npos && !finished[n])) {
+    if ((p != std::string::npos && !results[p]) || (n != std::string::npos && !results[n])) {
       for (auto i : {p, n}) {
-        if (i != std::string::npos && !finished[i])
+        if (i != std::string::npos && !results[i])
           unfinished.push_back(specs[i].label + " " + specs[i].target.to_string());
       }
       continue;
     }
     if (p != std::string::npos)
-      rows[r].primary = results[p];
+      rows[r].primary = *results[p];
     if (n != std::string::npos)
-      rows[r].no_sni = results[n];
+      rows[r].no_sni = *results[n];
     shown.push_back(std::move(rows[r]));
   }
   rows = std::move(shown);
-  if (deadline_hit) {
+  if (run_deadline.hit()) {
     if (!rows.empty()) {
       auto table = build_compare_table(rows, std::chrono::system_clock::now());
       if (a.json)

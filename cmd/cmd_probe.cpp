@@ -4,13 +4,13 @@
 #include "cmd/command.hpp"
 #include "cmd/report_probe.hpp"
 #include "cmd/report_resolve.hpp"
+#include "cmd/run_deadline.hpp"
 #include "handshake/handshake.hpp"
 #include "profiles/profiles.hpp"
 #include "resolve/resolve.hpp"
 
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -99,17 +99,7 @@ int run_probe(const ProbeArgs& args) {
 
   // One loop for the lookup and the probes; --deadline bounds both.
   asio::io_context io;
-  bool deadline_hit = false;
-  asio::steady_timer timer(io);
-  if (*deadline) {
-    timer.expires_after(**deadline);
-    timer.async_wait([&](std::error_code ec) {
-      if (!ec) {
-        deadline_hit = true;
-        io.stop();
-      }
-    });
-  }
+  RunDeadline run_deadline(io, *deadline);
 
   // Where to connect: --connect, the IP literal, or every address of the name.
   std::vector<Endpoint> endpoints;
@@ -131,7 +121,7 @@ int run_probe(const ProbeArgs& args) {
       io.stop();
     });
     io.run();
-    if (deadline_hit) {
+    if (run_deadline.hit()) {
       report_error(
           deadline_error(**deadline, "while resolving " + hp->host + " (DNS lookup unfinished)"));
       exit_abandoning(k_exit_incomplete);
@@ -169,37 +159,17 @@ int run_probe(const ProbeArgs& args) {
     specs.push_back(std::move(spec));
   }
   // One start() per probe so that a deadline can say which ones finished.
-  std::vector<handshake::ProbeResult> results(specs.size());
-  std::vector<bool> finished(specs.size(), false);
   std::vector<std::string> labels;
   for (const auto& spec : specs)
     labels.push_back(spec.label);
-  std::size_t left = specs.size();
-  handshake::RunLimits limits;
-  limits.shared = handshake::make_shared_budget(limits.max_in_flight, limits.max_per_address);
-  for (std::size_t i = 0; i < specs.size(); ++i) {
-    handshake::start(io, {std::move(specs[i])}, limits,
-                     [&, i](std::vector<handshake::ProbeResult> r) {
-                       if (!r.empty())
-                         results[i] = std::move(r.front());
-                       finished[i] = true;
-                       if (--left == 0)
-                         timer.cancel(); // the loop ends with the last probe
-                     });
-  }
-  if (left > 0)
-    io.run();
-  timer.cancel();
+  std::vector<handshake::ProbeResult> results;
   std::vector<std::string> unfinished;
-  if (deadline_hit) {
-    std::vector<handshake::ProbeResult> done;
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      if (finished[i])
-        done.push_back(std::move(results[i]));
-      else
-        unfinished.push_back(labels[i]);
-    }
-    results = std::move(done);
+  auto outcome = probe_each(io, std::move(specs), run_deadline);
+  for (std::size_t i = 0; i < outcome.size(); ++i) {
+    if (outcome[i])
+      results.push_back(std::move(*outcome[i]));
+    else
+      unfinished.push_back(labels[i]);
   }
 
   const profiles::Verify verify = default_verify(*profile);
@@ -209,9 +179,9 @@ int run_probe(const ProbeArgs& args) {
     all_ok = all_ok && probe_verdict(r, verify) == "ok";
     could_not_run = could_not_run || r.status == handshake::ProbeStatus::client_error;
   }
-  const int code = could_not_run || deadline_hit ? k_exit_incomplete
-                   : all_ok                      ? k_exit_ok
-                                                 : k_exit_problem;
+  const int code = could_not_run || run_deadline.hit() ? k_exit_incomplete
+                   : all_ok                            ? k_exit_ok
+                                                       : k_exit_problem;
 
   if (args.json) {
     nlohmann::json probes = nlohmann::json::array();
@@ -230,14 +200,14 @@ int run_probe(const ProbeArgs& args) {
           {"mode", profile->default_mode},
           {"verify", profiles::to_string(verify)}}},
         {"resolution", resolution ? to_json(*resolution) : nlohmann::json(nullptr)},
-        {"verdict", deadline_hit    ? "deadline_exceeded"
-                    : could_not_run ? "could_not_run"
-                    : all_ok        ? "ok"
-                                    : "failed"},
+        {"verdict", run_deadline.hit() ? "deadline_exceeded"
+                    : could_not_run    ? "could_not_run"
+                    : all_ok           ? "ok"
+                                       : "failed"},
         {"exit_code", code},
         {"probes", std::move(probes)},
     };
-    if (deadline_hit)
+    if (run_deadline.hit())
       out["unfinished"] = unfinished;
     fmt::print("{}\n", out.dump(2));
   } else {
@@ -252,7 +222,7 @@ int run_probe(const ProbeArgs& args) {
     }
     fmt::print("{}", text);
   }
-  if (deadline_hit) {
+  if (run_deadline.hit()) {
     report_error(deadline_error(
         **deadline, "while probing: " +
                         unfinished_text(unfinished.size(), labels.size(), "probes", unfinished)));

@@ -2,11 +2,11 @@
 // serves them (with evidence) and the origin targets (--origin). docs/resolve.md.
 #include "cmd/command.hpp"
 #include "cmd/report_resolve.hpp"
+#include "cmd/run_deadline.hpp"
 #include "resolve/resolve.hpp"
 
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -70,17 +70,7 @@ int run_resolve(const ResolveArgs& args) {
     return report_error(resolver.error());
 
   // --deadline: c-ares' own retries can add up (timeout x (2^tries - 1) per server).
-  bool deadline_hit = false;
-  asio::steady_timer timer(io);
-  if (*deadline) {
-    timer.expires_after(**deadline);
-    timer.async_wait([&](std::error_code ec) {
-      if (!ec) {
-        deadline_hit = true;
-        io.stop();
-      }
-    });
-  }
+  RunDeadline run_deadline(io, *deadline);
 
   std::optional<resolve::ResolveResult> result;
   std::vector<resolve::TargetsResult> origin_results(origins.size());
@@ -106,8 +96,8 @@ int run_resolve(const ResolveArgs& args) {
   }
   if (remaining > 0)
     io.run();
-  timer.cancel();
-  if (deadline_hit) {
+  run_deadline.cancel();
+  if (run_deadline.hit()) {
     std::vector<std::string> left;
     if (!result)
       left.push_back(host->host);
