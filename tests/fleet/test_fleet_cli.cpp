@@ -1,6 +1,7 @@
 // compare and scan end to end: the real binary against real nginx backends
 // (on 127.0.0.x addresses), dnsmasq and purpose-built silent servers on loopback.
 #include "tests/support/certs.hpp"
+#include "tests/support/cli.hpp"
 #include "tests/support/dnsmasq.hpp"
 #include "tests/support/nginx.hpp"
 #include "tests/support/process.hpp"
@@ -22,80 +23,10 @@ using nlohmann::json;
 
 namespace {
 
-// The binary with stdout and stderr in separate files; exit status and signals.
-class Child {
-public:
-  Child(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
-        const fs::path& in = "/dev/null") {
-    std::vector<std::string> argv = {EDGESHAKE_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    m_pid = fork();
-    if (m_pid == 0) {
-      int i = open(in.c_str(), O_RDONLY);
-      int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(i, 0);
-      dup2(o, 1);
-      dup2(e, 2);
-      std::vector<char*> v;
-      for (auto& a : argv)
-        v.push_back(a.data());
-      v.push_back(nullptr);
-      execv(v[0], v.data());
-      _exit(127);
-    }
-  }
-  ~Child() {
-    if (m_pid > 0 && m_status < 0) {
-      kill(m_pid, SIGKILL);
-      waitpid(m_pid, nullptr, 0);
-    }
-  }
-  void signal(int sig) { kill(m_pid, sig); }
-  // Exit status, or -1 after `timeout` (then killed).
-  int wait(std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int st = 0;
-      if (waitpid(m_pid, &st, WNOHANG) == m_pid) {
-        m_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        return m_status;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return -1;
-  }
-
-private:
-  pid_t m_pid = -1;
-  int m_status = -1;
-};
-
-struct Run {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-Run run(const std::vector<std::string>& args, const fs::path& dir,
-        const fs::path& in = "/dev/null") {
-  Child c(args, dir / "out", dir / "err", in);
-  Run r;
-  r.status = c.wait(90s);
-  r.out = read_file(dir / "out");
-  r.err = read_file(dir / "err");
-  return r;
-}
-
-std::vector<json> json_lines(const std::string& text) {
-  std::vector<json> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty())
-      out.push_back(json::parse(line)); // throws (fails the test) on a bad line
-  }
-  return out;
+// The binary as a user runs it (tests/support/cli.hpp).
+CliRun run(std::vector<std::string> args, const fs::path& dir, const fs::path& in = "/dev/null") {
+  args.insert(args.begin(), EDGESHAKE_BINARY);
+  return run_cli(args, dir, in);
 }
 
 bool has_finding(const json& site, const std::string& id) {
@@ -103,19 +34,6 @@ bool has_finding(const json& site, const std::string& id) {
     if (f["id"] == id)
       return true;
   return false;
-}
-
-// A port free on every address given (each nginx binds its own address).
-std::uint16_t common_port(const std::vector<std::string>& addresses) {
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    auto p = free_tcp_port(addresses.front());
-    bool ok = true;
-    for (const auto& a : addresses)
-      ok = ok && free_tcp_port(a) != 0 && !wait_for_tcp(a, p, 0ms);
-    if (ok)
-      return p;
-  }
-  return free_tcp_port(addresses.front());
 }
 
 class Fleet : public ::testing::Test {
@@ -323,6 +241,7 @@ TEST_F(Scan, InterruptPrintsTheSummaryOfFinishedSites) {
   write_file(dir / "targets.txt", list);
   auto args = scan_args(dir / "targets.txt");
   args.insert(args.end(), {"--concurrency", "2"});
+  args.insert(args.begin(), EDGESHAKE_BINARY);
   Child child(args, dir / "out", dir / "err");
   // Wait until the healthy site is written (it is first), then interrupt.
   auto deadline = std::chrono::steady_clock::now() + 30s;

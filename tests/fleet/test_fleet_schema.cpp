@@ -5,6 +5,7 @@
 // accepts anything fails here). The sharding and merging commands of
 // docs/fleet.md ("Beyond one machine") run here on real scan output too.
 #include "tests/support/certs.hpp"
+#include "tests/support/cli.hpp"
 #include "tests/support/dnsmasq.hpp"
 #include "tests/support/json_schema.hpp"
 #include "tests/support/nginx.hpp"
@@ -45,69 +46,11 @@ std::string problems_text(const std::vector<std::string>& problems) {
   return out;
 }
 
-// The binary with stdout and stderr in separate files; killed after `timeout`.
-class Child {
-public:
-  Child(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err,
-        const fs::path& in = "/dev/null") {
-    m_pid = fork();
-    if (m_pid == 0) {
-      int i = open(in.c_str(), O_RDONLY);
-      int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(i, 0);
-      dup2(o, 1);
-      dup2(e, 2);
-      std::vector<std::string> args = argv;
-      std::vector<char*> v;
-      for (auto& a : args)
-        v.push_back(a.data());
-      v.push_back(nullptr);
-      execv(v[0], v.data());
-      _exit(127);
-    }
-  }
-  ~Child() {
-    if (m_pid > 0 && m_status < 0) {
-      kill(m_pid, SIGKILL);
-      waitpid(m_pid, nullptr, 0);
-    }
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  void signal(int sig) { kill(m_pid, sig); }
-  int wait(std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int st = 0;
-      if (waitpid(m_pid, &st, WNOHANG) == m_pid) {
-        m_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        return m_status;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return -1;
-  }
-
-private:
-  pid_t m_pid = -1;
-  int m_status = -1;
-};
-
-struct Run {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
+using Run = CliRun;
 
 Run run_argv(const std::vector<std::string>& argv, const fs::path& dir,
              const fs::path& in = "/dev/null") {
-  Child c(argv, dir / "stdout", dir / "stderr", in);
-  Run r;
-  r.status = c.wait(90s);
-  r.out = read_file(dir / "stdout");
-  r.err = read_file(dir / "stderr");
-  return r;
+  return run_cli(argv, dir, in);
 }
 
 Run edgeshake(std::vector<std::string> args, const fs::path& dir,
@@ -125,36 +68,12 @@ Run shell(const std::string& script, const fs::path& dir) {
       dir);
 }
 
-std::vector<json> json_lines(const std::string& text) {
-  std::vector<json> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty())
-      out.push_back(json::parse(line)); // throws (fails the test) on a bad line
-  }
-  return out;
-}
-
 // The schema checks every line of scan output.
 void expect_valid_lines(const std::vector<json>& sites) {
   for (const auto& s : sites) {
     auto problems = check_schema(scan_schema(), s);
     EXPECT_TRUE(problems.empty()) << s.dump().substr(0, 400) << problems_text(problems);
   }
-}
-
-// A port free on every address given (each nginx binds its own address).
-std::uint16_t common_port(const std::vector<std::string>& addresses) {
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    auto p = free_tcp_port(addresses.front());
-    bool ok = true;
-    for (const auto& a : addresses)
-      ok = ok && free_tcp_port(a) != 0 && !wait_for_tcp(a, p, 0ms);
-    if (ok)
-      return p;
-  }
-  return free_tcp_port(addresses.front());
 }
 
 // ---- the schema files themselves ----

@@ -5,6 +5,7 @@
 // Timing bounds are generous upper limits (no sleeps); a hang fails through
 // run_command's own 60 s limit.
 #include "tests/support/certs.hpp"
+#include "tests/support/cli.hpp"
 #include "tests/support/dnsmasq.hpp"
 #include "tests/support/hostile_server.hpp"
 #include "tests/support/nginx.hpp"
@@ -40,63 +41,13 @@ using testing::HostileServer;
 // deadline did not work.
 constexpr auto k_bound = 6s;
 
-struct CliRun {
-  int status = -1;
-  std::string out;
-  std::string err;
-  std::chrono::milliseconds took{0};
-};
+using testing::CliRun;
+using testing::json_lines;
 
 // The binary with stdout and stderr apart; killed (and failed) after 60 s.
-CliRun run(const std::vector<std::string>& args, const fs::path& dir) {
-  std::vector<std::string> argv = {EDGESHAKE_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const auto out = dir / "out";
-  const auto err = dir / "err";
-  const auto start = Clock::now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    int i = open("/dev/null", O_RDONLY);
-    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(i, 0);
-    dup2(o, 1);
-    dup2(e, 2);
-    std::vector<char*> v;
-    for (auto& a : argv)
-      v.push_back(a.data());
-    v.push_back(nullptr);
-    execv(v[0], v.data());
-    _exit(127);
-  }
-  CliRun r;
-  while (Clock::now() - start < 60s) {
-    int st = 0;
-    if (waitpid(pid, &st, WNOHANG) == pid) {
-      r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      break;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  if (r.status < 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
-  r.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-  r.out = testing::read_file(out);
-  r.err = testing::read_file(err);
-  return r;
-}
-
-std::vector<json> json_lines(const std::string& text) {
-  std::vector<json> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty())
-      out.push_back(json::parse(line)); // throws (fails the test) on a bad line
-  }
-  return out;
+CliRun run(std::vector<std::string> args, const fs::path& dir) {
+  args.insert(args.begin(), EDGESHAKE_BINARY);
+  return testing::run_cli(args, dir, "/dev/null", 60s);
 }
 
 std::string at(std::uint16_t port) {

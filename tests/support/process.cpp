@@ -265,4 +265,16 @@ bool in_ci() {
   return ci && std::string(ci) == "true";
 }
 
+std::uint16_t common_port(const std::vector<std::string>& addresses) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto p = free_tcp_port(addresses.front());
+    bool ok = true;
+    for (const auto& a : addresses)
+      ok = ok && free_tcp_port(a) != 0 && !wait_for_tcp(a, p, std::chrono::milliseconds(0));
+    if (ok)
+      return p;
+  }
+  return free_tcp_port(addresses.front());
+}
+
 } // namespace edgeshake::testing

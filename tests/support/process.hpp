@@ -66,6 +66,8 @@ CommandResult run_command(const std::vector<std::string>& argv,
 // A TCP port the kernel says is free on 127.0.0.1 (bind port 0, read it back).
 std::uint16_t free_tcp_port(const std::string& address = "127.0.0.1");
 std::uint16_t free_udp_port(const std::string& address = "127.0.0.1");
+// A TCP port free on every address given (servers that each bind their own address).
+std::uint16_t common_port(const std::vector<std::string>& addresses);
 
 // Poll until something accepts a TCP connection on address:port.
 bool wait_for_tcp(const std::string& address, std::uint16_t port,
