@@ -31,6 +31,7 @@ struct EnumerateOptions {
   std::vector<std::string> resolvers;
   std::string timeout = "5s";
   std::string deadline;
+  bool sigalgs = false;
   bool json = false;
   bool no_color = false;
 };
@@ -68,6 +69,7 @@ Result<en::EnumerateSpec> make_spec(const EnumerateOptions& o) {
   if (t->count() <= 0)
     return fail(ErrorCode::usage, "timeout must be positive", "--timeout");
   spec.timeout = *t;
+  spec.signature_algorithms = o.sigalgs;
   return spec;
 }
 
@@ -161,6 +163,16 @@ void print_text(const en::EnumerateResult& r, const Style& st) {
   if (r.groups_tls12.dh_bits)
     fmt::print("  {:<22} {} bits\n", "TLSv1.2 DHE prime", *r.groups_tls12.dh_bits);
 
+  if (r.spec.signature_algorithms) {
+    fmt::print("\n{}\n", st.bold("Signature schemes (TLSv1.2 ServerKeyExchange)"));
+    if (r.sigalgs_tls12.tested) {
+      for (auto code : r.sigalgs_tls12.schemes)
+        fmt::print("  {:<28} {}\n", en::signature_scheme_name(code), st.dim(hex4(code)));
+      fmt::print("  {}\n", st.dim(preference_words(r.sigalgs_tls12.preference)));
+    } else {
+      fmt::print("  {}\n", st.dim(r.sigalgs_tls12.detail));
+    }
+  }
   fmt::print("\n{}\n", st.bold("ALPN"));
   if (r.alpn.tested) {
     std::string names;
@@ -253,6 +265,17 @@ nlohmann::json to_json(const en::EnumerateResult& r, const std::optional<Lookup>
                              {"suites", suites}});
   }
   j["groups"] = {{"tls1_3", groups_json(r.groups_tls13)}, {"tls1_2", groups_json(r.groups_tls12)}};
+  if (r.spec.signature_algorithms) {
+    nlohmann::json schemes = nlohmann::json::array();
+    for (auto code : r.sigalgs_tls12.schemes)
+      schemes.push_back({{"code", hex4(code)}, {"name", en::signature_scheme_name(code)}});
+    j["sigalgs_tls12"] = {{"tested", r.sigalgs_tls12.tested},
+                          {"schemes", std::move(schemes)},
+                          {"preference", to_string(r.sigalgs_tls12.preference)},
+                          {"detail", r.sigalgs_tls12.detail}};
+  } else {
+    j["sigalgs_tls12"] = nullptr; // not asked for (--sigalgs)
+  }
   j["alpn"] = {{"tested", r.alpn.tested},
                {"protocols", r.alpn.protocols},
                {"rejects_unknown", r.alpn.rejects_unknown},
@@ -308,6 +331,9 @@ void add_enumerate_command(CLI::App& app, Action& run) {
   sub->add_option("--deadline", opts->deadline,
                   "bound on the whole enumeration (e.g. 1m, 'none'; default 6 x --timeout); "
                   "when reached: exit 3");
+  sub->add_flag("--sigalgs", opts->sigalgs,
+                "also list the TLS 1.2 signature schemes the server signs with (about 10 more "
+                "connections)");
   sub->add_flag("--json", opts->json, "JSON output (docs/enumerate.md)");
   sub->add_flag("--no-color", opts->no_color, "no colour even on a terminal");
   sub->callback([&run, opts] {

@@ -144,6 +144,8 @@ public:
     tasks.push_back([this]() -> awaitable<void> { co_await groups_tls13(); });
     tasks.push_back([this]() -> awaitable<void> { co_await groups_tls12(); });
     tasks.push_back([this]() -> awaitable<void> { co_await alpn(); });
+    if (m_result.spec.signature_algorithms)
+      tasks.push_back([this]() -> awaitable<void> { co_await sigalgs_tls12(); });
     tasks.push_back([this]() -> awaitable<void> { co_await sni(); });
     tasks.push_back([this]() -> awaitable<void> { co_await split_hello(); });
     co_await all(std::move(tasks));
@@ -857,6 +859,48 @@ private:
     ar.detail = ar.tested ? (loop.error ? loop.detail : std::string{})
                           : "ALPN is encrypted in TLS 1.3; not visible without TLS 1.2 (" +
                                 loop.detail + ")";
+  }
+
+  // TLS 1.2 signature schemes: offered with every signed (EC)DHE suite; the
+  // ServerKeyExchange names the scheme the server signed with.
+  awaitable<void> sigalgs_tls12() {
+    auto& sr = m_result.sigalgs_tls12;
+    Codes signed_suites;
+    for (auto c : candidate_suites(TlsVersion::tls1_2)) {
+      const auto name = find_cipher_suite(c)->iana_name;
+      for (std::string_view kx :
+           {"TLS_ECDHE_RSA_", "TLS_ECDHE_ECDSA_", "TLS_DHE_RSA_", "TLS_DHE_DSS_"})
+        if (name.starts_with(kx))
+          signed_suites.push_back(c);
+    }
+    Offer offer = [this, signed_suites](Codes schemes, std::string purpose) -> awaitable<Pick> {
+      auto h = base_hello(TlsVersion::tls1_2);
+      h.cipher_suites = signed_suites;
+      h.signature_schemes = schemes;
+      ParseOptions po;
+      po.through_key_exchange = true;
+      auto ex = co_await exchange(build_client_hello(h), po, 2);
+      auto rec = record(purpose, ex, 0x0303, &signed_suites);
+      Pick p;
+      const auto& got = ex.response.signature_scheme;
+      if (rec.outcome == ProbeOutcome::accepted && got &&
+          std::find(schemes.begin(), schemes.end(), *got) != schemes.end())
+        p.chosen = got;
+      p.refused = !p.chosen && is_refusal(rec);
+      p.detail = rec.outcome == ProbeOutcome::accepted && !p.chosen
+                     ? "no offered signature scheme in the ServerKeyExchange"
+                     : refusal_text(rec);
+      co_return p;
+    };
+    const auto all = signature_schemes();
+    auto loop =
+        co_await remove_loop(Codes(all.begin(), all.end()), offer, "TLSv1.2 signature schemes");
+    sr.tested = !loop.found.empty();
+    sr.schemes = loop.found;
+    sr.preference = loop.found.empty() ? Preference::unknown : loop.preference;
+    sr.detail = loop.found.empty()
+                    ? "no signed (EC)DHE suite accepted with TLSv1.2 (" + loop.detail + ")"
+                    : loop.detail;
   }
 
   awaitable<void> sni() {

@@ -24,6 +24,7 @@ struct EnumerateSpec {
   std::optional<std::string> sni;          // server_name to send (nullopt: none)
   int max_connections = 16;                // connections in flight to the target at once
   std::chrono::milliseconds timeout{5000}; // per connection: connect + response
+  bool signature_algorithms = false;       // also list the TLS 1.2 signature schemes (opt-in)
   bool operator==(const EnumerateSpec&) const = default;
 };
 
@@ -89,6 +90,16 @@ struct AlpnResult {
   bool operator==(const AlpnResult&) const = default;
 };
 
+// TLS 1.2 signature schemes the server signs its ServerKeyExchange with (for its
+// certificate); TLS 1.3 signs in the encrypted CertificateVerify, so 1.2 only.
+struct SigalgsResult {
+  bool tested = false;
+  std::vector<std::uint16_t> schemes; // in preference order when the server's order decides
+  Preference preference = Preference::unknown;
+  std::string detail;
+  bool operator==(const SigalgsResult&) const = default;
+};
+
 enum class SniCase { none, right_name, unknown_name };
 
 struct SniResult {
@@ -126,6 +137,7 @@ struct EnumerateResult {
   GroupsResult groups_tls13;
   GroupsResult groups_tls12;
   AlpnResult alpn;
+  SigalgsResult sigalgs_tls12; // only with spec.signature_algorithms
   std::vector<SniResult> sni;
   SplitHelloResult split_hello;
   std::vector<ProbeRecord> probes; // every connection, in completion order

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 namespace edgeshake::handshake::enumerate {
 
@@ -61,6 +62,45 @@ std::span<const GroupInfo> named_groups() {
 std::span<const std::uint16_t> signature_schemes() {
   return k_sigalgs;
 }
+std::string signature_scheme_name(std::uint16_t scheme) {
+  static constexpr std::pair<std::uint16_t, std::string_view> k_names[] = {
+      {0x0201, "rsa_pkcs1_sha1"},
+      {0x0202, "dsa_sha1"},
+      {0x0203, "ecdsa_sha1"},
+      {0x0301, "rsa_pkcs1_sha224"},
+      {0x0302, "dsa_sha224"},
+      {0x0303, "ecdsa_sha224"},
+      {0x0401, "rsa_pkcs1_sha256"},
+      {0x0402, "dsa_sha256"},
+      {0x0403, "ecdsa_secp256r1_sha256"},
+      {0x0501, "rsa_pkcs1_sha384"},
+      {0x0502, "dsa_sha384"},
+      {0x0503, "ecdsa_secp384r1_sha384"},
+      {0x0601, "rsa_pkcs1_sha512"},
+      {0x0602, "dsa_sha512"},
+      {0x0603, "ecdsa_secp521r1_sha512"},
+      {0x0804, "rsa_pss_rsae_sha256"},
+      {0x0805, "rsa_pss_rsae_sha384"},
+      {0x0806, "rsa_pss_rsae_sha512"},
+      {0x0807, "ed25519"},
+      {0x0808, "ed448"},
+      {0x0809, "rsa_pss_pss_sha256"},
+      {0x080A, "rsa_pss_pss_sha384"},
+      {0x080B, "rsa_pss_pss_sha512"},
+      {0x081A, "ecdsa_brainpoolP256r1tls13_sha256"},
+      {0x081B, "ecdsa_brainpoolP384r1tls13_sha384"},
+      {0x081C, "ecdsa_brainpoolP512r1tls13_sha512"},
+  };
+  for (const auto& [code, name] : k_names)
+    if (code == scheme)
+      return std::string(name);
+  static const char* digits = "0123456789ABCDEF";
+  std::string out = "0x";
+  for (int shift = 12; shift >= 0; shift -= 4)
+    out += digits[(scheme >> shift) & 0xf];
+  return out;
+}
+
 std::span<const std::string_view> alpn_candidates() {
   return k_alpn;
 }

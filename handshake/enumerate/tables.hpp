@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -49,6 +50,8 @@ struct GroupInfo {
 std::span<const CipherSuiteInfo> cipher_suites();
 std::span<const GroupInfo> named_groups();
 std::span<const std::uint16_t> signature_schemes(); // offered in every hello
+// IANA name of a signature scheme ("rsa_pss_rsae_sha256"), "0x...." when unknown.
+std::string signature_scheme_name(std::uint16_t scheme);
 
 const CipherSuiteInfo* find_cipher_suite(std::uint16_t code);
 const GroupInfo* find_group(std::uint16_t code);

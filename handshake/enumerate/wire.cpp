@@ -134,8 +134,13 @@ std::vector<std::uint8_t> build_client_hello(const ClientHelloSpec& spec) {
     if (spec.signature_algorithms) {
       ext(0x000d, [&] {
         auto l = body.open(2);
-        for (auto s : signature_schemes())
-          body.u16(s);
+        if (spec.signature_schemes) {
+          for (auto s : *spec.signature_schemes)
+            body.u16(s);
+        } else {
+          for (auto s : signature_schemes())
+            body.u16(s);
+        }
         body.close(l, 2);
       });
     }
@@ -330,14 +335,18 @@ void parse_key_exchange(ByteReader ske, ServerResponse& r) {
     return;
   const std::string_view name = suite->iana_name;
   const bool psk = name.find("_PSK_") != std::string_view::npos;
+  const bool anon = name.find("_anon_") != std::string_view::npos;
   if (psk)
     ske.bytes(ske.u16()); // psk_identity_hint
+  bool params = false;
   if (name.find("ECDHE") != std::string_view::npos ||
       name.find("ECDH_anon") != std::string_view::npos) {
     if (ske.u8() == 3) {
       const auto g = ske.u16();
       if (ske.ok())
         r.ecdhe_group = static_cast<std::uint16_t>(g);
+      ske.bytes(ske.u8()); // the public point
+      params = ske.ok();
     }
   } else if (name.find("DHE_") != std::string_view::npos ||
              name.find("DH_anon") != std::string_view::npos) {
@@ -352,6 +361,15 @@ void parse_key_exchange(ByteReader ske, ServerResponse& r) {
           --bits;
       r.dh_bits = bits;
     }
+    ske.bytes(ske.u16()); // g
+    ske.bytes(ske.u16()); // Ys
+    params = ske.ok();
+  }
+  // TLS 1.2 names the signature scheme before a signed key exchange's signature.
+  if (params && !psk && !anon && r.version == 0x0303) {
+    const auto scheme = ske.u16();
+    if (ske.ok())
+      r.signature_scheme = static_cast<std::uint16_t>(scheme);
   }
 }
 

@@ -30,6 +30,8 @@ struct ClientHelloSpec {
   std::optional<std::vector<KeyShareSpec>> key_shares; // nullopt: extension absent
   std::vector<std::string> alpn;                       // empty: extension absent
   bool signature_algorithms = true;
+  // The schemes offered; nullopt: every one of signature_schemes().
+  std::optional<std::vector<std::uint16_t>> signature_schemes;
   std::uint32_t seed = 0; // random/session id/key shares; 0: fresh randomness
 };
 
@@ -80,9 +82,10 @@ struct ServerResponse {
   // TLS <= 1.2 flight after the ServerHello (through_key_exchange):
   bool certificate_seen = false;
   std::size_t certificate_count = 0;
-  std::vector<std::uint8_t> leaf_certificate; // DER of the first certificate, if seen
-  std::optional<std::uint16_t> ecdhe_group;   // ServerKeyExchange named curve
-  std::optional<std::size_t> dh_bits;         // ServerKeyExchange DH prime size
+  std::vector<std::uint8_t> leaf_certificate;    // DER of the first certificate, if seen
+  std::optional<std::uint16_t> ecdhe_group;      // ServerKeyExchange named curve
+  std::optional<std::size_t> dh_bits;            // ServerKeyExchange DH prime size
+  std::optional<std::uint16_t> signature_scheme; // TLS 1.2 ServerKeyExchange signature
   bool server_hello_done = false;
   std::optional<Alert> alert; // an alert (also after a ServerHello)
   std::size_t bytes = 0;      // bytes examined

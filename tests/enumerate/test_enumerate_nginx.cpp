@@ -304,6 +304,50 @@ TEST_F(EnumerateNginx, LongServerGroupOrderIsExactAtAnyConnectionLimit) {
   }
 }
 
+// TLS 1.2 signature schemes (opt-in): read from the ServerKeyExchange. The set
+// equals what the server is configured to sign with (OpenSSL's
+// SignatureAlgorithms, through nginx's ssl_conf_command), and follows the key type.
+TEST_F(EnumerateNginx, SignatureSchemesEqualTheConfiguredSet) {
+  const auto& c = certs();
+  auto sigalgs = [&](NginxConfig cfg) {
+    NginxOrigin origin(std::move(cfg));
+    en::EnumerateSpec spec;
+    spec.target = {origin.address(), origin.port()};
+    spec.sni = "origin.test";
+    spec.timeout = std::chrono::seconds(5);
+    spec.signature_algorithms = true;
+    auto r = en::run_enumerate(spec);
+    EXPECT_EQ(r.status, en::EnumerateStatus::complete) << r.detail;
+    EXPECT_TRUE(r.sigalgs_tls12.tested) << r.sigalgs_tls12.detail;
+    return r.sigalgs_tls12.schemes;
+  };
+  auto sorted = [](Codes v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  NginxConfig rsa;
+  rsa.servers.push_back(NginxServer::tls(c.leaf_rsa.chain, c.leaf_rsa.key, {c.host}));
+  rsa.protocols = {"TLSv1.2"};
+  rsa.http_extra = {"ssl_conf_command SignatureAlgorithms RSA+SHA256:rsa_pss_rsae_sha384;"};
+  EXPECT_EQ(sorted(sigalgs(rsa)), (Codes{0x0401, 0x0805}));
+
+  NginxConfig ecdsa;
+  ecdsa.servers.push_back(NginxServer::tls(c.leaf_ecdsa.chain, c.leaf_ecdsa.key, {c.host}));
+  ecdsa.protocols = {"TLSv1.2"};
+  auto got = sigalgs(ecdsa); // OpenSSL's default list, for a P-256 key
+  EXPECT_NE(std::find(got.begin(), got.end(), 0x0403), got.end()) << "ecdsa_secp256r1_sha256";
+  for (auto code : got)
+    EXPECT_EQ(code & 0xff, 0x03) << "an ECDSA key signs only with ECDSA schemes: "
+                                 << en::signature_scheme_name(code);
+
+  // Without the option nothing is sent for it.
+  NginxOrigin plain(rsa);
+  auto r = enumerate(plain);
+  EXPECT_FALSE(r.sigalgs_tls12.tested);
+  for (const auto& p : r.probes)
+    EXPECT_NE(p.purpose, "TLSv1.2 signature schemes");
+}
+
 TEST_F(EnumerateNginx, SniRequiredWithRejectHandshake) {
   const auto& c = certs();
   NginxConfig cfg;
