@@ -50,17 +50,22 @@ bool one_clean_line(std::string_view s) {
   return true;
 }
 
-// HOST or ORIGIN as the parser stores it: parsing it again changes nothing.
-void check_field(std::string_view field, const char* what) {
+// HOST or ORIGIN as the parser stores it: parsing it again, in the same place
+// of a line, changes nothing (a HOST never has a port; an ORIGIN may).
+void check_field(std::string_view field, const char* what, bool origin) {
   if (field.empty())
     broken(what, "empty");
   for (unsigned char c : field) {
     if (c <= 0x20 || c == 0x7f || c == '#' || (c >= 'A' && c <= 'Z'))
       broken(what, field);
   }
-  auto again = parse_target_list(std::string(field) + "\n", "field");
-  if (!again || again->size() != 1 || (*again)[0].host != field || !(*again)[0].origin.empty())
+  const std::string line = (origin ? "x.test " : "") + std::string(field) + "\n";
+  auto again = parse_target_list(line, "field");
+  if (!again || again->size() != 1 || (origin ? (*again)[0].origin : (*again)[0].host) != field ||
+      (!origin && !(*again)[0].origin.empty()))
     broken("a stored field does not parse back to itself", field);
+  if (!origin && edgeshake::parse_host_port(field) && edgeshake::parse_host_port(field)->port)
+    broken("a stored HOST has a port", field);
   auto hp = edgeshake::parse_host_port(field);
   if (!hp)
     broken("a stored field is not HOST[:PORT]", field);
@@ -96,9 +101,9 @@ void check(std::string_view text) {
     if (t.line <= last_line || t.line > count_lines(text))
       broken("line numbers not increasing or outside the input", t.key());
     last_line = t.line;
-    check_field(t.host, "host");
+    check_field(t.host, "host", false);
     if (!t.origin.empty())
-      check_field(t.origin, "origin");
+      check_field(t.origin, "origin", true);
     if (!keys.insert(t.key()).second)
       broken("duplicate key accepted", t.key());
     rewritten += "  " + t.host + (t.origin.empty() ? "" : "\t" + t.origin) + " # again\r\n";
