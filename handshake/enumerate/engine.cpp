@@ -26,6 +26,8 @@
 #include <algorithm>
 #include <deque>
 #include <exception>
+#include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <set>
@@ -774,46 +776,65 @@ private:
     gr.detail = loop.detail;
   }
 
+  // The TLS 1.2 suites whose IANA names start with one of `prefixes` (no PSK).
+  static Codes tls12_suites(std::initializer_list<std::string_view> prefixes) {
+    Codes out;
+    for (auto c : candidate_suites(TlsVersion::tls1_2)) {
+      const auto name = find_cipher_suite(c)->iana_name;
+      if (name.find("_PSK_") != std::string_view::npos)
+        continue;
+      for (auto prefix : prefixes)
+        if (name.starts_with(prefix)) {
+          out.push_back(c);
+          break;
+        }
+    }
+    return out;
+  }
+
+  // The offer of a TLS 1.2 check the ServerKeyExchange answers: `suites`, with
+  // `apply` putting the offered items into the hello and `read` taking the
+  // server's pick from the response (`unread`: why, when it names none).
+  Offer key_exchange_offer(Codes suites, int priority,
+                           std::function<void(ClientHelloSpec&, const Codes&)> apply,
+                           std::function<std::optional<std::uint16_t>(const ServerResponse&)> read,
+                           std::string unread) {
+    return [this, suites, priority, apply, read, unread](Codes items,
+                                                         std::string purpose) -> awaitable<Pick> {
+      auto h = base_hello(TlsVersion::tls1_2);
+      h.cipher_suites = suites;
+      apply(h, items);
+      ParseOptions po;
+      po.through_key_exchange = true;
+      auto ex = co_await exchange(build_client_hello(h), po, priority);
+      auto rec = record(purpose, ex, 0x0303, &suites);
+      Pick p;
+      const auto got = read(ex.response);
+      if (rec.outcome == ProbeOutcome::accepted && got &&
+          std::find(items.begin(), items.end(), *got) != items.end())
+        p.chosen = got;
+      p.refused = !p.chosen && is_refusal(rec);
+      p.detail = rec.outcome == ProbeOutcome::accepted && !p.chosen ? unread : refusal_text(rec);
+      co_return p;
+    };
+  }
+
+  // (The DHE prime size comes from the TLS 1.2 suite search.) Not waiting for
+  // that search: the group order is often the server's, so this starts at once.
   awaitable<void> groups_tls12() {
     auto& gr = m_result.groups_tls12;
     gr.version = TlsVersion::tls1_2;
-    Codes ecdhe;
-    for (auto c : candidate_suites(TlsVersion::tls1_2)) {
-      const auto name = find_cipher_suite(c)->iana_name;
-      if (name.starts_with("TLS_ECDHE_") && name.find("_PSK_") == std::string_view::npos)
-        ecdhe.push_back(c);
-    }
-    Offer offer = [this, ecdhe](Codes groups, std::string purpose) -> awaitable<Pick> {
-      auto h = base_hello(TlsVersion::tls1_2);
-      h.cipher_suites = ecdhe;
-      h.groups = groups;
-      ParseOptions po;
-      po.through_key_exchange = true;
-      auto ex = co_await exchange(build_client_hello(h), po, 1);
-      auto rec = record(purpose, ex, 0x0303, &ecdhe);
-      Pick p;
-      if (rec.outcome == ProbeOutcome::accepted && ex.response.ecdhe_group &&
-          std::find(groups.begin(), groups.end(), *ex.response.ecdhe_group) != groups.end())
-        p.chosen = ex.response.ecdhe_group;
-      p.refused = !p.chosen && is_refusal(rec);
-      p.detail = rec.outcome == ProbeOutcome::accepted && !p.chosen
-                     ? "no ECDHE group in the ServerKeyExchange"
-                     : refusal_text(rec);
-      co_return p;
-    };
-    // (The DHE prime size comes from the TLS 1.2 suite search.)
-    // Not waiting for the TLS 1.2 suite search: the group order is often the
-    // server's, found one round trip per group, so this chain starts at once.
-    std::vector<std::function<awaitable<void>()>> tasks;
-    tasks.push_back([&, offer]() -> awaitable<void> {
-      auto loop =
-          co_await remove_loop(candidate_groups(TlsVersion::tls1_2), offer, "TLSv1.2 ECDHE groups");
-      gr.tested = !loop.found.empty();
-      gr.groups = loop.found;
-      gr.preference = loop.found.empty() ? Preference::unknown : loop.preference;
-      gr.detail = loop.found.empty() ? "no ECDHE suite accepted with TLSv1.2" : loop.detail;
-    });
-    co_await all(std::move(tasks));
+    const Offer offer = key_exchange_offer(
+        tls12_suites({"TLS_ECDHE_"}), 1,
+        [](ClientHelloSpec& h, const Codes& groups) { h.groups = groups; },
+        [](const ServerResponse& r) { return r.ecdhe_group; },
+        "no ECDHE group in the ServerKeyExchange");
+    auto loop =
+        co_await remove_loop(candidate_groups(TlsVersion::tls1_2), offer, "TLSv1.2 ECDHE groups");
+    gr.tested = !loop.found.empty();
+    gr.groups = loop.found;
+    gr.preference = loop.found.empty() ? Preference::unknown : loop.preference;
+    gr.detail = loop.found.empty() ? "no ECDHE suite accepted with TLSv1.2" : loop.detail;
   }
 
   awaitable<void> alpn() {
@@ -865,33 +886,11 @@ private:
   // ServerKeyExchange names the scheme the server signed with.
   awaitable<void> sigalgs_tls12() {
     auto& sr = m_result.sigalgs_tls12;
-    Codes signed_suites;
-    for (auto c : candidate_suites(TlsVersion::tls1_2)) {
-      const auto name = find_cipher_suite(c)->iana_name;
-      for (std::string_view kx :
-           {"TLS_ECDHE_RSA_", "TLS_ECDHE_ECDSA_", "TLS_DHE_RSA_", "TLS_DHE_DSS_"})
-        if (name.starts_with(kx))
-          signed_suites.push_back(c);
-    }
-    Offer offer = [this, signed_suites](Codes schemes, std::string purpose) -> awaitable<Pick> {
-      auto h = base_hello(TlsVersion::tls1_2);
-      h.cipher_suites = signed_suites;
-      h.signature_schemes = schemes;
-      ParseOptions po;
-      po.through_key_exchange = true;
-      auto ex = co_await exchange(build_client_hello(h), po, 2);
-      auto rec = record(purpose, ex, 0x0303, &signed_suites);
-      Pick p;
-      const auto& got = ex.response.signature_scheme;
-      if (rec.outcome == ProbeOutcome::accepted && got &&
-          std::find(schemes.begin(), schemes.end(), *got) != schemes.end())
-        p.chosen = got;
-      p.refused = !p.chosen && is_refusal(rec);
-      p.detail = rec.outcome == ProbeOutcome::accepted && !p.chosen
-                     ? "no offered signature scheme in the ServerKeyExchange"
-                     : refusal_text(rec);
-      co_return p;
-    };
+    const Offer offer = key_exchange_offer(
+        tls12_suites({"TLS_ECDHE_RSA_", "TLS_ECDHE_ECDSA_", "TLS_DHE_RSA_", "TLS_DHE_DSS_"}), 2,
+        [](ClientHelloSpec& h, const Codes& schemes) { h.signature_schemes = schemes; },
+        [](const ServerResponse& r) { return r.signature_scheme; },
+        "no offered signature scheme in the ServerKeyExchange");
     const auto all = signature_schemes();
     auto loop =
         co_await remove_loop(Codes(all.begin(), all.end()), offer, "TLSv1.2 signature schemes");
