@@ -2,6 +2,7 @@
 // ClientHellos (handshake/enumerate). Human output groups suites per version with
 // OpenSSL and IANA names; --json follows docs/enumerate.md.
 #include "cmd/command.hpp"
+#include "cmd/run_deadline.hpp"
 #include "common/endpoint.hpp"
 #include "handshake/enumerate/enumerate.hpp"
 #include "handshake/enumerate/tables.hpp"
@@ -9,7 +10,6 @@
 
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -347,14 +347,7 @@ void add_enumerate_command(CLI::App& app, Action& run) {
       // One loop; --deadline ends it when the enumeration is not done by then.
       asio::io_context io;
       std::optional<en::EnumerateResult> done;
-      asio::steady_timer timer(io);
-      if (*deadline) {
-        timer.expires_after(**deadline);
-        timer.async_wait([&io](std::error_code ec) {
-          if (!ec)
-            io.stop();
-        });
-      }
+      RunDeadline run_deadline(io, *deadline);
       const auto started = std::chrono::steady_clock::now();
       // A name without --connect: its first address (the lookup is inside --deadline).
       std::optional<Lookup> lookup;
@@ -399,7 +392,7 @@ void add_enumerate_command(CLI::App& app, Action& run) {
       }
       en::start_enumerate(io, *spec, [&](en::EnumerateResult r) {
         done = std::move(r);
-        timer.cancel();
+        run_deadline.cancel();
       });
       io.run();
       if (!done && !*deadline)
