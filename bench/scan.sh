@@ -9,7 +9,9 @@
 #
 # Environment: SITES (default 1024), ADDRESSES (127.0.0.2 .. 127.0.0.(1+N),
 # default 64), LEVELS ("1 16 64 256"), CEILING_SECONDS (5), SSLSCAN_SITES (32),
-# TESTSSL_SITES (8), PEERS (1: run sslscan/testssl).
+# TESTSSL_SITES (8), PEERS (1: run sslscan/testssl), REPEAT (1: measurements
+# per level; with more, the row is the one with the median ratio to the
+# one-loop ceiling, and the range of that ratio over all of them is shown).
 #
 # The origins: ONE nginx (one process) listening on ADDRESSES loopback
 # addresses x 2 ports. Port GOOD serves a chain from the bench CA for
@@ -34,6 +36,7 @@ CEILING_SECONDS=${CEILING_SECONDS:-5}
 SSLSCAN_SITES=${SSLSCAN_SITES:-32}
 TESTSSL_SITES=${TESTSSL_SITES:-8}
 PEERS=${PEERS:-1}
+REPEAT=${REPEAT:-1}
 
 die() { echo "scan.sh: $*" >&2; exit 2; }
 for p in nginx openssl unshare mount python3; do
@@ -125,8 +128,14 @@ for i in $(seq 2 $((ADDRESSES + 1))); do GOOD_ENDPOINTS+=("127.0.0.$i:$GOOD"); d
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r), $SITES sites over $ADDRESSES addresses, commit $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo
-echo "| concurrency | edgeshake sites/s | edgeshake handshakes/s | ceiling, one loop (handshakes/s) | edgeshake / one loop | ceiling, threads (handshakes/s) | edgeshake / threads | client CPU µs per handshake: edgeshake / one loop | peak RSS (KiB) | RSS per in-flight connection (KiB) | ok / failing / errors |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+range_head=
+((REPEAT > 1)) && range_head=" edgeshake / one loop, every run |"
+echo "| concurrency | edgeshake sites/s | edgeshake handshakes/s | ceiling, one loop (handshakes/s) | edgeshake / one loop | ceiling, threads (handshakes/s) | edgeshake / threads | client CPU µs per handshake: edgeshake / one loop | peak RSS (KiB) | RSS per in-flight connection (KiB) | ok / failing / errors |$range_head"
+if ((REPEAT > 1)); then
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+else
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+fi
 # The ceiling makes the same 13 handshakes per site (--mix diagnose) with the same
 # number of connections in flight (scan's --concurrency C is also its global
 # connection budget): C connections in one thread driven by poll() (edgeshake's
@@ -144,8 +153,8 @@ u, s = map(float, open(sys.argv[2]).read().split()[-2:])
 print(f"{rate:.1f} {1e6 * (u + s) / max(n, 1):.0f}")
 PY
 }
-BASE_RSS=
-for c in $LEVELS; do
+measure() { # concurrency -> one table row, tab-separated ratio to the one-loop ceiling first
+  local c=$1
   read -r loop_a cpu_a < <(ceiling --loop --mix diagnose "$c" "$CEILING_SECONDS")
   read -r thr_a _ < <(ceiling --mix diagnose "$c" "$CEILING_SECONDS")
   /usr/bin/time -f '%M %e %U %S' -o "$WORK/time.$c" \
@@ -174,9 +183,21 @@ PY
   pct() { python3 -c "import sys; print('%.0f%%' % (100*float(sys.argv[1])/float(sys.argv[2])))" "$1" "$2"; }
   ratio_loop=$(pct "$hs_s" "$ceil_loop")
   ratio=$(pct "$hs_s" "$ceil")
-  [[ -n $BASE_RSS ]] || BASE_RSS=$rss
-  per=$(python3 -c "import sys; c,r,b=map(int,sys.argv[1:]); print('-' if c<=1 else '%.1f' % ((r-b)/(c-1)))" "$c" "$rss" "$BASE_RSS")
-  echo "| $c | $sites_s | $hs_s | $ceil_loop ($loop_a, $loop_b) | $ratio_loop | $ceil ($thr_a, $thr_b) | $ratio | $cpu_es / $cpu_loop | $rss | $per | $counts ($lines lines, $probes handshakes, ${wall}s) |"
+  # (measure runs in a subshell: the first level's peak RSS is kept in a file)
+  [[ -s $WORK/base_rss ]] || echo "$rss" >"$WORK/base_rss"
+  per=$(python3 -c "import sys; c,r,b=map(int,sys.argv[1:]); print('-' if c<=1 else '%.1f' % ((r-b)/(c-1)))" "$c" "$rss" "$(cat "$WORK/base_rss")")
+  printf '%s\t| %s | %s | %s | %s (%s, %s) | %s | %s (%s, %s) | %s | %s / %s | %s | %s | %s (%s lines, %s handshakes, %ss) |\n' \
+    "${ratio_loop%\%}" "$c" "$sites_s" "$hs_s" "$ceil_loop" "$loop_a" "$loop_b" "$ratio_loop" \
+    "$ceil" "$thr_a" "$thr_b" "$ratio" "$cpu_es" "$cpu_loop" "$rss" "$per" "$counts" "$lines" "$probes" "$wall"
+}
+for c in $LEVELS; do
+  rows=()
+  for ((r = 1; r <= REPEAT; r++)); do rows+=("$(measure "$c")"); done
+  # The row with the median ratio to the one-loop ceiling, and the range of that ratio.
+  printf '%s\n' "${rows[@]}" | sort -t$'\t' -k1,1n | awk -F'\t' -v n="$REPEAT" '
+    { r[NR] = $1; row[NR] = $2 }
+    END { m = int((n + 1) / 2); extra = n > 1 ? sprintf(" %d-%d%% over %d runs |", r[1], r[n], n) : "";
+          print row[m] extra }'
 done
 
 if [[ $PEERS == 1 ]]; then
