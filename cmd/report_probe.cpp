@@ -95,7 +95,7 @@ json to_json(const handshake::ProbeResult& r, bool verbose) {
       {"target", {{"address", s.target.address}, {"port", s.target.port}}},
       {"host", nullable(s.host)},
       {"sni", s.sni ? json(*s.sni) : json(nullptr)},
-      {"profile", s.profile.id},
+      {"profile", s.profile->id},
       {"status", handshake::to_string(r.status)},
       {"phase", handshake::to_string(r.phase)},
       {"reason", r.reason},
@@ -201,7 +201,7 @@ std::string probe_text(const handshake::ProbeResult& r, const Style& style, bool
   std::string target = s.target.to_string();
   if (!s.host.empty() && s.host != s.target.address)
     target = s.host + " -> " + target;
-  out += line("probe", fmt::format("{}  (profile {}, SNI {})", style.bold(target), s.profile.id,
+  out += line("probe", fmt::format("{}  (profile {}, SNI {})", style.bold(target), s.profile->id,
                                    s.sni ? *s.sni : std::string("none")));
   std::string timings;
   if (r.timings.connect)

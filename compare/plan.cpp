@@ -63,7 +63,7 @@ std::vector<ProbeSpec> plan(const PlanSpec& spec) {
     e.target = *spec.edge;
     e.host = spec.host;
     e.sni = spec.host;
-    e.profile = spec.browser;
+    e.profile = handshake::SharedProfile(spec.browser);
     e.http = true;
     e.http_host = spec.host;
     e.trust_store = spec.edge_trust_store;
@@ -72,13 +72,16 @@ std::vector<ProbeSpec> plan(const PlanSpec& spec) {
   }
   const auto sni = cdn_sni(spec.cdn, spec.host, spec.sni_override);
   const auto permissive = permissive_profile(spec.cdn);
+  // One shared copy of each profile for every probe of the plan.
+  const handshake::SharedProfile cdn_shared(spec.cdn);
+  const handshake::SharedProfile permissive_shared(permissive);
   for (const auto& origin : spec.origins) {
     ProbeSpec base;
     base.target = origin.endpoint;
     // The name the CDN checks the certificate against: the SNI it sends, else the host.
     base.host = sni.value_or(spec.host);
     base.sni = sni;
-    base.profile = spec.cdn;
+    base.profile = cdn_shared;
     base.client_cert = spec.client_cert;
     base.trust_store = spec.trust_store;
     base.timeout = spec.timeout;
@@ -98,11 +101,11 @@ std::vector<ProbeSpec> plan(const PlanSpec& spec) {
     } else {
       add(probe_label::with_sni, [&](ProbeSpec& s) { s.sni = spec.host; });
     }
-    add(probe_label::permissive, [&](ProbeSpec& s) { s.profile = permissive; });
+    add(probe_label::permissive, [&](ProbeSpec& s) { s.profile = permissive_shared; });
     for (TlsVersion v :
          {TlsVersion::tls1_0, TlsVersion::tls1_1, TlsVersion::tls1_2, TlsVersion::tls1_3}) {
       add(std::string(probe_label::version) + "/" + std::string(to_string(v)), [&](ProbeSpec& s) {
-        s.profile = permissive;
+        s.profile = permissive_shared;
         s.overrides.only_version = v;
       });
     }
@@ -118,7 +121,7 @@ std::vector<ProbeSpec> plan(const PlanSpec& spec) {
       s.overrides.ciphers = permissive.ciphers;
       s.overrides.tls13_ciphersuites = permissive.tls13_ciphersuites;
       // Keep the CDN's versions, but let the security level admit every suite.
-      s.profile.security_level = 0;
+      s.profile.edit().security_level = 0;
     });
   }
   return out;

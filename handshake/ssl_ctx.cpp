@@ -34,7 +34,7 @@ std::string last_openssl_error() {
 
 CtxEntry build(const ProbeSpec& spec) {
   CtxEntry entry;
-  const profiles::Profile& p = spec.profile;
+  const profiles::Profile& p = *spec.profile;
   const ProbeOverrides& o = spec.overrides;
   ERR_clear_error();
   // (Protocol versions: OpenSSL's numbers are the wire versions; asserted in
@@ -158,7 +158,7 @@ std::string alpn_wire(const std::vector<std::string>& protocols) {
 }
 
 std::string context_key(const ProbeSpec& spec) {
-  const auto& p = spec.profile;
+  const auto& p = *spec.profile;
   const auto& o = spec.overrides;
   std::string key;
   auto add = [&key](const std::string& field) {
@@ -187,7 +187,7 @@ std::string context_key(const ProbeSpec& spec) {
 }
 
 std::string trust_store_path(const ProbeSpec& spec) {
-  std::string path = spec.trust_store.empty() ? spec.profile.trust_store : spec.trust_store;
+  std::string path = spec.trust_store.empty() ? spec.profile->trust_store : spec.trust_store;
   if (path.empty() || path == "system")
     return std::string(k_system_trust_store);
   return path;

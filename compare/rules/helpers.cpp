@@ -62,7 +62,7 @@ Severity severity_of(const std::vector<ModeResult>& predicted) {
 namespace {
 
 std::string offered(const ProbeResult& r) {
-  const auto& p = r.spec.profile;
+  const auto& p = *r.spec.profile;
   std::vector<TlsVersion> versions = p.versions;
   if (r.spec.overrides.only_version)
     versions = {*r.spec.overrides.only_version};

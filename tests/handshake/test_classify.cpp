@@ -194,13 +194,13 @@ TEST(AlpnWire, LengthPrefixed) {
 
 TEST(ContextKey, DistinguishesClientHelloSettings) {
   ProbeSpec a;
-  a.profile.ciphers = {"AES128-SHA"};
+  a.profile.edit().ciphers = {"AES128-SHA"};
   ProbeSpec b = a;
   EXPECT_EQ(context_key(a), context_key(b));
   b.overrides.only_version = TlsVersion::tls1_2;
   EXPECT_NE(context_key(a), context_key(b));
   ProbeSpec c = a;
-  c.profile.ciphers = {"AES128", "SHA"};
+  c.profile.edit().ciphers = {"AES128", "SHA"};
   EXPECT_NE(context_key(a), context_key(c));
   ProbeSpec d = a;
   d.sni = "x.test"; // SNI is per connection, not per context
