@@ -1,6 +1,6 @@
 // handshake_ceiling: the handshake rate a minimal OpenSSL client reaches against
 // a server on this machine (the ceiling for bench/scan.sh), round-robin over the
-// targets, for SECONDS. No session reuse, no certificate verification, a
+// targets, for SECONDS. No session resumption, no certificate verification, a
 // close_notify after each completed handshake. Loopback only: refuses any
 // address outside 127.0.0.0/8.
 //
@@ -18,7 +18,9 @@
 //                   (one without SNI), 2 pinned to TLS 1.2, 2 pinned to TLS 1.3, and
 //                   4 pinned to TLS 1.0 or 1.1 that the server refuses with an alert.
 //                   A refused one counts as an attempt done, as it does in scan's
-//                   figures.
+//                   figures. Each sends the ClientHello options of edgeshake's
+//                   Cloudflare profile (session tickets, ALPN, groups, OCSP status
+//                   request); --mix full sends OpenSSL's defaults without tickets.
 //
 // Prints one line: "handshakes N failures F seconds S rate R full K".
 //   handshakes: attempts that ended as expected (completed, or refused with an
@@ -68,12 +70,24 @@ struct Kind {
   SSL_CTX* ctx;
   bool sni;
   bool refused;
+  bool status_request = false;
 };
 
-SSL_CTX* make_ctx(int min_version, int max_version) {
+// edge_hello: the ClientHello options edgeshake's Cloudflare profile sets
+// (profiles/providers/cloudflare.toml), so that the ceiling's handshakes are
+// the same exchanges as scan's: session tickets allowed (the server sends
+// them), ALPN h2 + http/1.1, groups X25519:P-256:P-384, and an OCSP status
+// request (set per connection, see Kind::status_request).
+SSL_CTX* make_ctx(int min_version, int max_version, bool edge_hello) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  if (edge_hello) {
+    static const unsigned char alpn[] = "\x02h2\x08http/1.1";
+    SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn - 1);
+    SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384");
+  } else {
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  }
   SSL_CTX_set_min_proto_version(ctx, min_version);
   SSL_CTX_set_max_proto_version(ctx, max_version);
   if (min_version != 0 && min_version < TLS1_2_VERSION)
@@ -110,6 +124,8 @@ void blocking_handshake(const Kind& k, const Target& t, const char* sni, Counter
     SSL_set_fd(ssl, fd);
     if (k.sni)
       SSL_set_tlsext_host_name(ssl, sni);
+    if (k.status_request)
+      SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
     const int rc = SSL_connect(ssl);
     completed = rc == 1;
     alert = !completed && SSL_get_error(ssl, rc) == SSL_ERROR_SSL;
@@ -187,6 +203,8 @@ private:
       SSL_set_fd(conn.ssl, conn.fd);
       if (k.sni)
         SSL_set_tlsext_host_name(conn.ssl, m_sni);
+      if (k.status_request)
+        SSL_set_tlsext_status_type(conn.ssl, TLSEXT_STATUSTYPE_ocsp);
       SSL_set_connect_state(conn.ssl);
     }
     const int rc = SSL_do_handshake(conn.ssl);
@@ -263,11 +281,12 @@ int main(int argc, char** argv) {
   if (concurrency < 1 || seconds <= 0)
     return usage();
 
-  SSL_CTX* any = make_ctx(0, 0);
-  SSL_CTX* v10 = make_ctx(TLS1_VERSION, TLS1_VERSION);
-  SSL_CTX* v11 = make_ctx(TLS1_1_VERSION, TLS1_1_VERSION);
-  SSL_CTX* v12 = make_ctx(TLS1_2_VERSION, TLS1_2_VERSION);
-  SSL_CTX* v13 = make_ctx(TLS1_3_VERSION, TLS1_3_VERSION);
+  const bool edge_hello = mix == "diagnose";
+  SSL_CTX* any = make_ctx(0, 0, edge_hello);
+  SSL_CTX* v10 = make_ctx(TLS1_VERSION, TLS1_VERSION, edge_hello);
+  SSL_CTX* v11 = make_ctx(TLS1_1_VERSION, TLS1_1_VERSION, edge_hello);
+  SSL_CTX* v12 = make_ctx(TLS1_2_VERSION, TLS1_2_VERSION, edge_hello);
+  SSL_CTX* v13 = make_ctx(TLS1_3_VERSION, TLS1_3_VERSION, edge_hello);
   std::vector<Kind> kinds;
   if (mix == "full")
     kinds = {{any, true, false}};
@@ -276,6 +295,8 @@ int main(int argc, char** argv) {
              {v11, true, true},  {v12, true, false},  {v13, true, false}, {v10, true, true},
              {v11, true, true},  {v12, true, false},  {v13, true, false}, {any, true, false},
              {any, true, false}};
+  for (auto& k : kinds)
+    k.status_request = edge_hello;
 
   Counters c;
   const auto start = Clock::now();
