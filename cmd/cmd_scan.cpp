@@ -86,8 +86,9 @@ long peak_rss_kib() {
   return u.ru_maxrss; // KiB on Linux
 }
 
-// The scheduler: at most `concurrency` sites in flight; their probes share one
-// connection budget (global and per address) through RunLimits::shared.
+// The scheduler: sites in flight share one connection budget (global and per
+// address) through RunLimits::shared, and no more sites are in flight than it
+// takes to keep that budget busy (max_sites_in_flight).
 class Scan : public std::enable_shared_from_this<Scan> {
 public:
   Scan(asio::io_context& io, resolve::Resolver& resolver, const ScanArgs& args,
@@ -99,6 +100,7 @@ public:
     m_limits.max_per_address = std::max(1, args.per_address);
     m_limits.shared =
         handshake::make_shared_budget(m_limits.max_in_flight, m_limits.max_per_address);
+    m_max_sites = max_sites_in_flight(m_limits.max_in_flight, m_limits.max_per_address);
     m_show_progress = !args.no_progress && isatty(STDERR_FILENO);
   }
 
@@ -241,7 +243,7 @@ private:
   }
 
   void pump() {
-    while (!m_pending.empty() && m_in_flight < m_limits.max_in_flight) {
+    while (!m_pending.empty() && m_in_flight < m_max_sites) {
       ScanTarget t = std::move(m_pending.front());
       m_pending.pop_front();
       launch(std::move(t));
@@ -341,6 +343,7 @@ private:
   std::chrono::milliseconds m_deadline_budget{0};
   std::map<std::size_t, ScanTarget> m_running; // in flight, by line
   handshake::RunLimits m_limits;
+  int m_max_sites = 1;
   int m_in_flight = 0;
   bool m_done = false;
   bool m_abandoned = false;
@@ -447,7 +450,8 @@ void add_scan_command(CLI::App& app, Action& run) {
       ->capture_default_str();
   sub->add_option("--mode", args->mode, "SSL mode to predict, or all")->capture_default_str();
   sub->add_option("--concurrency", args->concurrency,
-                  "Connections (and sites) in flight at most, over the whole scan")
+                  "Connections in flight at most, over the whole scan (sites are started as they "
+                  "are needed to fill it)")
       ->capture_default_str();
   sub->add_option("--per-address", args->per_address,
                   "Connections in flight at most per origin address")

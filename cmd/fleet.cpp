@@ -472,4 +472,17 @@ int scan_exit_code(const ScanSummary& s) {
   return k_exit_ok;
 }
 
+// A site makes about 13 probes (diagnose --mode all against one origin), all to
+// one address, so at most min(13, per_address) of them run at once. Twice the
+// sites that fill the connection budget leaves room for sites still resolving
+// or finishing; more only hold memory (a site keeps its probes' results until
+// the last one ends) and make every site take longer. At --concurrency 64 the
+// cap took 3-8 % off the client CPU per handshake (bench/README.md, scan).
+int max_sites_in_flight(int connections, int per_address) {
+  constexpr int k_probes_per_site = 13;
+  const int per_site = std::max(1, std::min(per_address, k_probes_per_site));
+  const int filling = (std::max(1, connections) + per_site - 1) / per_site;
+  return std::min(std::max(1, connections), std::max(2, 2 * filling));
+}
+
 } // namespace edgeshake::cmd

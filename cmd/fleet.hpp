@@ -124,4 +124,8 @@ nlohmann::json summary_to_json(const ScanSummary& s);
 // diagnosed; 0 all ok.
 int scan_exit_code(const ScanSummary& s);
 
+// How many sites scan keeps in flight for a connection budget of `connections`
+// with at most `per_address` per address: enough to keep the budget busy.
+int max_sites_in_flight(int connections, int per_address);
+
 } // namespace edgeshake::cmd
