@@ -130,6 +130,7 @@ int run_compare(const CompareArgs& a) {
   std::vector<CompareInput> rows;
   std::vector<handshake::ProbeSpec> specs;
   std::vector<std::pair<std::size_t, std::size_t>> spec_of; // row -> (primary, no_sni or npos)
+  const handshake::SharedProfile shared_profile(*profile);  // one copy for every probe
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const auto& hp = inputs[i];
     if (!expanded[i].ok()) {
@@ -155,7 +156,7 @@ int run_compare(const CompareArgs& a) {
       spec.target = t.endpoint;
       spec.host = !a.sni.empty() && hp.is_ip ? a.sni : hp.host;
       spec.sni = sni_for(a, hp, *profile);
-      spec.profile = *profile;
+      spec.profile = shared_profile;
       spec.trust_store = a.trust_store;
       spec.timeout = *timeout;
       const std::size_t primary = specs.size();

@@ -143,13 +143,14 @@ int run_probe(const ProbeArgs& args) {
   }
 
   std::vector<handshake::ProbeSpec> specs;
+  const handshake::SharedProfile shared_profile(*profile); // one copy for every probe
   for (const auto& ep : endpoints) {
     handshake::ProbeSpec spec;
     spec.label = "probe/" + ep.to_string();
     spec.target = ep;
     spec.host = args.sni.empty() || !hp->is_ip ? hp->host : args.sni;
     spec.sni = choose_sni(args, *hp, *profile);
-    spec.profile = *profile;
+    spec.profile = shared_profile;
     if (!args.client_cert.empty())
       spec.client_cert = handshake::ClientCertificate{args.client_cert, args.client_key};
     spec.trust_store = args.trust_store;

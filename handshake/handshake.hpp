@@ -43,7 +43,10 @@ struct ProbeOverrides {
 // The profile a probe offers, shared by every probe made from it (a plan makes 13
 // per site from two profiles): copying a ProbeSpec copies a pointer, not a whole
 // Profile with its lists, sources and modes (3 % of a scan's CPU when it did).
-// Read through -> or *; edit() copies first when the profile is shared.
+// Read through -> or *. edit() gives this spec a profile of its own (a copy of
+// the shared one) and returns it, for a change made at once
+// (`s.profile.edit().security_level = 0;`); specs copied from this one afterwards
+// share the edited profile.
 class SharedProfile {
 public:
   SharedProfile() : m_p(empty()) {}
