@@ -35,6 +35,8 @@ namespace edgeshake::cmd {
 
 namespace {
 
+using nlohmann::json;
+
 struct ScanArgs {
   std::string targets;
   std::string cdn = "auto";
@@ -269,7 +271,7 @@ private:
     --m_in_flight;
     if (m_running.erase(t.line) == 0)
       return; // already reported as unfinished (--deadline)
-    nlohmann::json j;
+    json j;
     if (r) {
       j = diagnose_to_json(*r, false);
     } else {
@@ -283,7 +285,11 @@ private:
              {"message", r.error().message},
              {"where", r.error().where}}}};
     }
-    j["scan"] = {{"line", t.line}, {"host", t.host}, {"origin", t.origin}, {"key", t.key()}};
+    json& scan = j["scan"];
+    scan["line"] = t.line;
+    scan["host"] = t.host;
+    scan["origin"] = t.origin;
+    scan["key"] = t.key();
     m_summary.add(j);
     if (m_args.json_lines) {
       std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -20,21 +20,26 @@ std::string iso8601(handshake::SysSeconds t) {
                      hms.hours().count(), hms.minutes().count(), hms.seconds().count());
 }
 
+// The objects below are built key by key: nlohmann's nested initializer lists
+// cost twice as much (each pair is first an array), and scan writes one of
+// these per probe, 13 per site (bench/README.md, "Where the time goes").
 json to_json(const handshake::CertificateInfo& c) {
-  return {{"subject", c.subject},
-          {"issuer", c.issuer},
-          {"dns_names", c.dns_names},
-          {"ip_addresses", c.ip_addresses},
-          {"not_before", iso8601(c.not_before)},
-          {"not_after", iso8601(c.not_after)},
-          {"key_type", c.key_type},
-          {"key_bits", c.key_bits},
-          {"curve", c.curve.empty() ? json(nullptr) : json(c.curve)},
-          {"signature_algorithm", c.signature_algorithm},
-          {"sha256", c.sha256},
-          {"serial", c.serial},
-          {"is_ca", c.is_ca},
-          {"self_issued", c.self_issued}};
+  json j(json::value_t::object);
+  j["subject"] = c.subject;
+  j["issuer"] = c.issuer;
+  j["dns_names"] = c.dns_names;
+  j["ip_addresses"] = c.ip_addresses;
+  j["not_before"] = iso8601(c.not_before);
+  j["not_after"] = iso8601(c.not_after);
+  j["key_type"] = c.key_type;
+  j["key_bits"] = c.key_bits;
+  j["curve"] = c.curve.empty() ? json(nullptr) : json(c.curve);
+  j["signature_algorithm"] = c.signature_algorithm;
+  j["sha256"] = c.sha256;
+  j["serial"] = c.serial;
+  j["is_ca"] = c.is_ca;
+  j["self_issued"] = c.self_issued;
+  return j;
 }
 
 namespace {
@@ -69,68 +74,74 @@ std::string_view probe_verdict(const handshake::ProbeResult& r, profiles::Verify
 
 json to_json(const handshake::ProbeResult& r, bool verbose) {
   const auto& s = r.spec;
-  json alert = nullptr;
+  json out(json::value_t::object);
+  out["label"] = s.label;
+  json& target = out["target"];
+  target["address"] = s.target.address;
+  target["port"] = s.target.port;
+  out["host"] = nullable(s.host);
+  out["sni"] = s.sni ? json(*s.sni) : json(nullptr);
+  out["profile"] = s.profile->id;
+  out["status"] = handshake::to_string(r.status);
+  out["phase"] = handshake::to_string(r.phase);
+  out["reason"] = r.reason;
+  json& alert = out["alert"]; // null when none
   if (r.alert) {
-    alert = {{"received", r.alert->received},
-             {"level", r.alert->level == 1 ? "warning" : "fatal"},
-             {"code", r.alert->code},
-             {"name", r.alert->name}};
+    alert["received"] = r.alert->received;
+    alert["level"] = r.alert->level == 1 ? "warning" : "fatal";
+    alert["code"] = r.alert->code;
+    alert["name"] = r.alert->name;
   }
-  json chain = json::array();
+  out["first_bytes"] = nullable(r.first_bytes);
+
+  json& tls = out["tls"];
+  tls["version"] = r.version ? json(to_string(*r.version)) : json(nullptr);
+  tls["cipher"] = nullable(r.cipher);
+  tls["cipher_iana"] = nullable(r.cipher_iana);
+  tls["group"] = nullable(r.group);
+  tls["alpn"] = nullable(r.alpn);
+  tls["sni_sent"] = r.sni_sent;
+  tls["session_reused"] = r.session_reused;
+  tls["ocsp_stapled"] = r.ocsp_stapled;
+
+  json& client = out["client_certificate"];
+  client["requested"] = r.client_cert_requested;
+  client["ca_names"] = r.client_ca_names;
+  client["sent"] = r.client_cert_sent;
+
+  json& chain = out["chain"];
+  chain = json::array();
   for (const auto& c : r.chain)
     chain.push_back(to_json(c));
-  json headers = json::object();
+
+  const auto& v = r.verification;
+  json& verification = out["verification"];
+  verification["performed"] = v.performed;
+  verification["chain_ok"] = v.chain_ok;
+  verification["hostname_ok"] = v.hostname_ok;
+  verification["code"] = v.code;
+  verification["text"] = v.text;
+  verification["depth"] = v.depth;
+  verification["host"] = nullable(v.host);
+  verification["trust_store"] = v.trust_store;
+
+  json& http = out["http"];
+  http["status"] = handshake::to_string(r.http.status);
+  http["code"] = r.http.code ? json(r.http.code) : json(nullptr);
+  http["status_line"] = nullable(r.http.status_line);
+  json& headers = http["headers"];
+  headers = json::object();
   for (const auto& [name, value] : r.http.headers)
     headers[name] = value;
-  json http = {{"status", handshake::to_string(r.http.status)},
-               {"code", r.http.code ? json(r.http.code) : json(nullptr)},
-               {"status_line", nullable(r.http.status_line)},
-               {"headers", std::move(headers)},
-               {"date", r.http.date ? json(iso8601(*r.http.date)) : json(nullptr)}};
+  http["date"] = r.http.date ? json(iso8601(*r.http.date)) : json(nullptr);
   if (verbose)
     http["body_excerpt"] = r.http.body_excerpt;
-  const auto& v = r.verification;
-  json out = {
-      {"label", s.label},
-      {"target", {{"address", s.target.address}, {"port", s.target.port}}},
-      {"host", nullable(s.host)},
-      {"sni", s.sni ? json(*s.sni) : json(nullptr)},
-      {"profile", s.profile->id},
-      {"status", handshake::to_string(r.status)},
-      {"phase", handshake::to_string(r.phase)},
-      {"reason", r.reason},
-      {"alert", std::move(alert)},
-      {"first_bytes", nullable(r.first_bytes)},
-      {"tls",
-       {{"version", r.version ? json(to_string(*r.version)) : json(nullptr)},
-        {"cipher", nullable(r.cipher)},
-        {"cipher_iana", nullable(r.cipher_iana)},
-        {"group", nullable(r.group)},
-        {"alpn", nullable(r.alpn)},
-        {"sni_sent", r.sni_sent},
-        {"session_reused", r.session_reused},
-        {"ocsp_stapled", r.ocsp_stapled}}},
-      {"client_certificate",
-       {{"requested", r.client_cert_requested},
-        {"ca_names", r.client_ca_names},
-        {"sent", r.client_cert_sent}}},
-      {"chain", std::move(chain)},
-      {"verification",
-       {{"performed", v.performed},
-        {"chain_ok", v.chain_ok},
-        {"hostname_ok", v.hostname_ok},
-        {"code", v.code},
-        {"text", v.text},
-        {"depth", v.depth},
-        {"host", nullable(v.host)},
-        {"trust_store", v.trust_store}}},
-      {"http", std::move(http)},
-      {"timings_ms",
-       {{"connect", optional_ms(r.timings.connect)},
-        {"handshake", optional_ms(r.timings.handshake)},
-        {"first_byte", optional_ms(r.timings.first_byte)},
-        {"total", r.timings.total.count()}}},
-  };
+
+  json& timings = out["timings_ms"];
+  timings["connect"] = optional_ms(r.timings.connect);
+  timings["handshake"] = optional_ms(r.timings.handshake);
+  timings["first_byte"] = optional_ms(r.timings.first_byte);
+  timings["total"] = r.timings.total.count();
   if (verbose)
     out["error_queue"] = r.error_queue;
   return out;
