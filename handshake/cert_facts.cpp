@@ -139,6 +139,26 @@ CertificateInfo describe_certificate(X509* cert) {
   return info;
 }
 
+std::string certificate_digest(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  if (!cert || X509_digest(cert, EVP_sha256(), md, &n) != 1)
+    return {};
+  return std::string(reinterpret_cast<const char*>(md), n);
+}
+
+CertificateInfo CertFactsCache::describe(X509* cert, const std::string& digest) {
+  if (digest.empty())
+    return describe_certificate(cert);
+  if (auto it = m_entries.find(digest); it != m_entries.end()) {
+    ++m_hits;
+    return it->second;
+  }
+  if (m_entries.size() >= k_max_entries)
+    m_entries.clear();
+  return m_entries.emplace(digest, describe_certificate(cert)).first->second;
+}
+
 std::optional<ChainVerdict> VerdictCache::find(const std::string& key) const {
   auto it = m_entries.find(key);
   if (it == m_entries.end() || Clock::now() - it->second.first > k_ttl)
@@ -155,16 +175,21 @@ void VerdictCache::put(const std::string& key, const ChainVerdict& verdict) {
 
 namespace {
 
-// The trust store's label and the SHA-256 of each certificate, in the order sent.
-std::string verdict_key(STACK_OF(X509) * chain, const std::string& trust_label) {
+// The trust store's label and the SHA-256 of each certificate, in the order
+// sent (`digests` when given for exactly this chain, else computed here).
+std::string verdict_key(STACK_OF(X509) * chain, const std::string& trust_label,
+                        const std::vector<std::string>* digests) {
+  const int n = sk_X509_num(chain);
+  if (digests && digests->size() != static_cast<std::size_t>(n))
+    digests = nullptr;
   std::string key = trust_label;
-  for (int i = 0; i < sk_X509_num(chain); ++i) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (X509_digest(sk_X509_value(chain, i), EVP_sha256(), md, &n) != 1)
+  for (int i = 0; i < n; ++i) {
+    const std::string digest = digests ? (*digests)[static_cast<std::size_t>(i)]
+                                       : certificate_digest(sk_X509_value(chain, i));
+    if (digest.empty())
       return {}; // no key: verify, do not cache
     key += '\n';
-    key.append(reinterpret_cast<const char*>(md), n);
+    key += digest;
   }
   return key;
 }
@@ -189,7 +214,8 @@ ChainVerdict run_verify(STACK_OF(X509) * chain, X509_STORE* store) {
 } // namespace
 
 Verification verify_chain(STACK_OF(X509) * chain, X509_STORE* store, const std::string& host,
-                          const std::string& trust_label, VerdictCache* verdicts) {
+                          const std::string& trust_label, VerdictCache* verdicts,
+                          const std::vector<std::string>* digests) {
   Verification v;
   v.host = host;
   v.trust_store = trust_label;
@@ -198,7 +224,7 @@ Verification verify_chain(STACK_OF(X509) * chain, X509_STORE* store, const std::
   X509* leaf = sk_X509_value(chain, 0);
   v.performed = true;
   if (store) {
-    const std::string key = verdicts ? verdict_key(chain, trust_label) : std::string{};
+    const std::string key = verdicts ? verdict_key(chain, trust_label, digests) : std::string{};
     std::optional<ChainVerdict> verdict;
     if (!key.empty())
       verdict = verdicts->find(key);

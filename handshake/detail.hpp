@@ -55,6 +55,22 @@ private:
   mutable std::size_t m_hits = 0;
 };
 
+// Certificate facts by the SHA-256 of the certificate's DER, so the probes of a
+// run (13 per site; a scan shares one cache) that receive the same certificate
+// describe it once. Facts depend on the DER alone, not on the clock, so entries
+// do not expire; the map is bounded (cleared when full).
+class CertFactsCache {
+public:
+  static constexpr std::size_t k_max_entries = 4096;
+  // `digest`: certificate_digest(cert); empty: described, not cached.
+  CertificateInfo describe(X509* cert, const std::string& digest);
+  std::size_t hits() const { return m_hits; }
+
+private:
+  std::map<std::string, CertificateInfo> m_entries;
+  std::size_t m_hits = 0;
+};
+
 // One SSL_CTX per distinct (ClientHello settings, overrides, client cert),
 // one X509_STORE per trust store; built on first use and shared.
 class ContextCache {
@@ -63,11 +79,13 @@ public:
   // nullptr + error text when the store cannot be loaded.
   std::shared_ptr<X509_STORE> store(const std::string& path, std::string& error);
   VerdictCache& verdicts() { return m_verdicts; }
+  CertFactsCache& facts() { return m_facts; }
 
 private:
   std::map<std::string, CtxEntry> m_contexts;
   std::map<std::string, std::pair<std::shared_ptr<X509_STORE>, std::string>> m_stores;
   VerdictCache m_verdicts;
+  CertFactsCache m_facts;
 };
 
 // The key ContextCache uses (exposed for tests).
@@ -82,12 +100,16 @@ std::string alpn_wire(const std::vector<std::string>& protocols);
 
 std::string name_line(const X509_NAME* name); // RFC 2253 one-liner
 CertificateInfo describe_certificate(X509* cert);
+// SHA-256 of the certificate's DER, 32 raw bytes ("" if it cannot be computed).
+std::string certificate_digest(X509* cert);
 // Verify `chain` (leaf first, as sent) against `store`; `host` checked
 // separately (DNS name or IP literal; empty: hostname_ok stays false).
 // With `verdicts`, a chain already verified against the same store is not
-// verified again (the hostname is always checked).
+// verified again (the hostname is always checked). `digests`, when the caller
+// has them: certificate_digest() of every certificate of `chain`, in order.
 Verification verify_chain(STACK_OF(X509) * chain, X509_STORE* store, const std::string& host,
-                          const std::string& trust_label, VerdictCache* verdicts = nullptr);
+                          const std::string& trust_label, VerdictCache* verdicts = nullptr,
+                          const std::vector<std::string>* digests = nullptr);
 
 // --- classify.cpp ------------------------------------------------------------
 

@@ -202,13 +202,21 @@ std::vector<std::string> drain_error_queue(std::vector<unsigned long>* codes = n
   return out;
 }
 
-void collect_chain(SSL* ssl, ProbeResult& r) {
+// The chain as sent (the first 32 certificates' facts, from the run's cache),
+// and the SHA-256 of every certificate, for the verdict cache.
+std::vector<std::string> collect_chain(SSL* ssl, ProbeResult& r, detail::CertFactsCache& facts) {
+  std::vector<std::string> digests;
   STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
   if (!chain)
-    return;
+    return digests;
   const int n = sk_X509_num(chain);
-  for (int i = 0; i < n && i < 32; ++i)
-    r.chain.push_back(detail::describe_certificate(sk_X509_value(chain, i)));
+  for (int i = 0; i < n; ++i) {
+    X509* cert = sk_X509_value(chain, i);
+    digests.push_back(detail::certificate_digest(cert));
+    if (i < 32)
+      r.chain.push_back(facts.describe(cert, digests.back()));
+  }
+  return digests;
 }
 
 void collect_ca_names(SSL* ssl, ProbeResult& r) {
@@ -457,7 +465,7 @@ asio::awaitable<ProbeResult> probe_one(ProbeSpec spec, detail::ContextCache& cac
   }
 
   // Whatever the outcome, keep what was observed.
-  collect_chain(ssl, r);
+  const auto digests = collect_chain(ssl, r, cache.facts());
   r.client_cert_requested = st->cert_request_seen;
   if (r.client_cert_requested)
     collect_ca_names(ssl, r);
@@ -515,7 +523,7 @@ asio::awaitable<ProbeResult> probe_one(ProbeSpec spec, detail::ContextCache& cac
   if (!r.chain.empty()) {
     auto store = cache.store(trust_path, store_error);
     r.verification = detail::verify_chain(SSL_get_peer_cert_chain(ssl), store.get(), s.host,
-                                          trust_path, &cache.verdicts());
+                                          trust_path, &cache.verdicts(), &digests);
     if (!store_error.empty())
       r.verification.text = store_error;
   } else {

@@ -267,5 +267,56 @@ TEST(VerdictCache, SameChainVerifiedOnceOtherChainsNot) {
   EXPECT_EQ(verdicts.hits(), 2u);
 }
 
+// The facts cache answers a certificate it has described, by its SHA-256, with
+// exactly what describing it again would give, and tells other certificates apart.
+TEST(CertFactsCache, SameCertificateDescribedOnceOthersNot) {
+  const auto& c = edgeshake::testing::shared_catalogue();
+  auto chain = chain_of({c.leaf_ecdsa.cert, c.intermediate.cert});
+  X509* leaf = sk_X509_value(chain.get(), 0);
+  X509* intermediate = sk_X509_value(chain.get(), 1);
+  const std::string leaf_digest = certificate_digest(leaf);
+  ASSERT_EQ(leaf_digest.size(), 32u);
+  EXPECT_NE(certificate_digest(intermediate), leaf_digest);
+
+  CertFactsCache facts;
+  const auto first = facts.describe(leaf, leaf_digest);
+  EXPECT_EQ(facts.hits(), 0u);
+  EXPECT_EQ(first, describe_certificate(leaf));
+  EXPECT_EQ(facts.describe(leaf, leaf_digest), first);
+  EXPECT_EQ(facts.hits(), 1u);
+  const auto other = facts.describe(intermediate, certificate_digest(intermediate));
+  EXPECT_EQ(facts.hits(), 1u);
+  EXPECT_EQ(other, describe_certificate(intermediate));
+  EXPECT_NE(other.sha256, first.sha256);
+  // No digest: described, never cached.
+  EXPECT_EQ(facts.describe(leaf, ""), first);
+  EXPECT_EQ(facts.describe(leaf, ""), first);
+  EXPECT_EQ(facts.hits(), 1u);
+}
+
+// Digests handed in by the caller give the same verdicts as digests computed
+// here; digests for another chain (wrong count) are not used.
+TEST(VerdictCache, CallerDigestsGiveTheSameVerdicts) {
+  const auto& c = edgeshake::testing::shared_catalogue();
+  ContextCache cache;
+  std::string error;
+  auto store = cache.store(c.ca_file.string(), error);
+  ASSERT_TRUE(store) << error;
+  auto full = chain_of({c.leaf_ecdsa.cert, c.intermediate.cert});
+  auto leaf_only = chain_of({c.leaf_ecdsa.cert});
+  const std::vector<std::string> digests = {certificate_digest(sk_X509_value(full.get(), 0)),
+                                            certificate_digest(sk_X509_value(full.get(), 1))};
+  auto& verdicts = cache.verdicts();
+  const auto first = verify_chain(full.get(), store.get(), c.host, "ca", &verdicts, &digests);
+  EXPECT_TRUE(first.chain_ok) << first.text;
+  EXPECT_EQ(verify_chain(full.get(), store.get(), c.host, "ca", &verdicts), first);
+  EXPECT_EQ(verdicts.hits(), 1u);
+  // Two digests for a one-certificate chain: ignored, so no false hit.
+  const auto partial =
+      verify_chain(leaf_only.get(), store.get(), c.host, "ca", &verdicts, &digests);
+  EXPECT_EQ(verdicts.hits(), 1u);
+  EXPECT_FALSE(partial.chain_ok);
+}
+
 } // namespace
 } // namespace edgeshake::handshake::detail
