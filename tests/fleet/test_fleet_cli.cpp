@@ -264,6 +264,43 @@ TEST_F(Scan, InterruptPrintsTheSummaryOfFinishedSites) {
       << err;
 }
 
+// Scan starts only the sites its connection budget needs (max_sites_in_flight:
+// 1 site at --concurrency 1, 2 at --concurrency 4 --per-address 4), so a site's
+// elapsed_ms is its own probes' time, not time spent queued behind other sites'
+// probes. Then the sites' elapsed times add up to at most (sites in flight) x
+// the scan's wall time; a scan that started every site at once would have 16
+// sites overlapping for most of the run.
+TEST_F(Scan, OnlyTheSitesTheBudgetNeedsAreInFlight) {
+  NginxConfig cfg;
+  cfg.servers.push_back(NginxServer::tls(c.leaf_ecdsa.chain, c.leaf_ecdsa.key, {c.host}));
+  NginxOrigin good(cfg);
+  std::string list;
+  for (int i = 0; i < 16; ++i)
+    list += "site" + std::to_string(i) + ".test 127.0.0.1:" + std::to_string(good.port()) + "\n";
+  write_file(dir / "targets.txt", list);
+  for (const auto& [concurrency, sites_in_flight] : {std::pair{"1", 1}, std::pair{"4", 2}}) {
+    SCOPED_TRACE(std::string("--concurrency ") + concurrency);
+    auto args = scan_args(dir / "targets.txt");
+    args.insert(args.end(), {"--concurrency", concurrency, "--per-address", concurrency});
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run(args, dir.path());
+    const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+    EXPECT_EQ(r.status, 1) << r.err; // the names do not match the certificate
+    auto sites = json_lines(r.out);
+    ASSERT_EQ(sites.size(), 16u) << r.out << r.err;
+    long long elapsed_sum = 0;
+    for (const auto& site : sites) {
+      ASSERT_TRUE(site.contains("elapsed_ms")) << site.dump();
+      EXPECT_EQ(site["probes"].size(), 13u);
+      elapsed_sum += site["elapsed_ms"].get<long long>();
+    }
+    EXPECT_LE(elapsed_sum, sites_in_flight * wall_ms)
+        << "sites overlapped more than " << sites_in_flight << " at a time";
+  }
+}
+
 TEST_F(Scan, BadTargetFilesAreUsageErrorsWithTheLineNumber) {
   write_file(dir / "bad.txt", "ok.test 127.0.0.1:443\n\nbad.test one two\n");
   auto r = run(scan_args(dir / "bad.txt"), dir.path());
