@@ -18,6 +18,19 @@ int diagnose_exit_code(const DiagnoseReport& report) {
   return report.diagnosis.ok() ? k_exit_ok : k_exit_problem;
 }
 
+namespace {
+
+// A JSON array of one object per item, each filled in by fill(object, item).
+template <class Items, class Fill>
+json objects(const Items& items, Fill fill) {
+  json out = json::array();
+  for (const auto& item : items)
+    fill(out.emplace_back(json::value_t::object), item);
+  return out;
+}
+
+} // namespace
+
 // Built key by key, not from nested initializer lists (half the cost; scan
 // writes one per site): see report_probe.cpp.
 json diagnose_to_json(const DiagnoseReport& r, bool verbose) {
@@ -41,69 +54,48 @@ json diagnose_to_json(const DiagnoseReport& r, bool verbose) {
   for (const auto& t : r.origin_resolutions)
     origin_resolutions.push_back(to_json(t));
   j["edge"] = r.edge ? json(r.edge->to_string()) : json(nullptr);
-  json& origins = j["origins"];
-  origins = json::array();
-  for (const auto& o : r.origins) {
-    json& jo = origins.emplace_back(json::value_t::object);
-    jo["name"] = o.name;
-    jo["address"] = o.endpoint.address;
-    jo["port"] = o.endpoint.port;
-  }
-  json& verdicts = j["verdicts"];
-  verdicts = json::array();
-  for (const auto& v : r.diagnosis.verdicts) {
-    json& jv = verdicts.emplace_back(json::value_t::object);
-    jv["mode"] = v.mode;
-    jv["label"] = v.label;
-    jv["result"] = v.result;
-    jv["cause"] = v.cause;
-    jv["summary"] = v.summary;
-  }
-  json& findings = j["findings"];
-  findings = json::array();
-  for (const auto& f : r.diagnosis.findings) {
-    json& jf = findings.emplace_back(json::value_t::object);
-    jf["id"] = f.id;
-    jf["severity"] = compare::to_string(f.severity);
-    jf["target"] = f.target;
-    jf["summary"] = f.summary;
-    jf["explanation"] = f.explanation;
-    json& predicted = jf["predicted"];
-    predicted = json::array();
-    for (const auto& m : f.predicted) {
-      json& jm = predicted.emplace_back(json::value_t::object);
-      jm["mode"] = m.mode;
-      jm["label"] = m.label;
-      jm["result"] = m.result;
-    }
-    json& evidence = jf["evidence"];
-    evidence = json::array();
-    for (const auto& e : f.evidence) {
-      json& je = evidence.emplace_back(json::value_t::object);
-      je["probe"] = e.probe;
-      je["target"] = e.target;
-      je["what"] = e.what;
-    }
-    json& fixes = jf["fixes"];
-    fixes = json::array();
-    for (const auto& x : f.fixes) {
-      json& jx = fixes.emplace_back(json::value_t::object);
-      jx["server"] = x.server;
-      jx["lines"] = x.lines;
-    }
-  }
-  json& capabilities = j["capabilities"];
-  capabilities = json::array();
-  for (const auto& c : r.capabilities) {
-    json& jc = capabilities.emplace_back(json::value_t::object);
-    jc["target"] = c.endpoint.to_string();
-    json& suites = jc["suites"];
+  j["origins"] = objects(r.origins, [](json& o, const compare::OriginTarget& t) {
+    o["name"] = t.name;
+    o["address"] = t.endpoint.address;
+    o["port"] = t.endpoint.port;
+  });
+  j["verdicts"] = objects(r.diagnosis.verdicts, [](json& o, const auto& v) {
+    o["mode"] = v.mode;
+    o["label"] = v.label;
+    o["result"] = v.result;
+    o["cause"] = v.cause;
+    o["summary"] = v.summary;
+  });
+  j["findings"] = objects(r.diagnosis.findings, [](json& o, const compare::Finding& f) {
+    o["id"] = f.id;
+    o["severity"] = compare::to_string(f.severity);
+    o["target"] = f.target;
+    o["summary"] = f.summary;
+    o["explanation"] = f.explanation;
+    o["predicted"] = objects(f.predicted, [](json& p, const auto& m) {
+      p["mode"] = m.mode;
+      p["label"] = m.label;
+      p["result"] = m.result;
+    });
+    o["evidence"] = objects(f.evidence, [](json& e, const auto& ev) {
+      e["probe"] = ev.probe;
+      e["target"] = ev.target;
+      e["what"] = ev.what;
+    });
+    o["fixes"] = objects(f.fixes, [](json& x, const auto& fix) {
+      x["server"] = fix.server;
+      x["lines"] = fix.lines;
+    });
+  });
+  j["capabilities"] = objects(r.capabilities, [](json& o, const compare::OriginCapabilities& c) {
+    o["target"] = c.endpoint.to_string();
+    json& suites = o["suites"];
     suites = json::object();
     for (const auto& [v, names] : c.suites)
       suites[std::string(to_string(v))] = names;
-    jc["groups"] = c.groups;
-    jc["connections"] = c.connections;
-  }
+    o["groups"] = c.groups;
+    o["connections"] = c.connections;
+  });
   json& probes = j["probes"];
   probes = json::array();
   for (const auto& p : r.probes)

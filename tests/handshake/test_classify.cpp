@@ -224,20 +224,28 @@ std::shared_ptr<STACK_OF(X509)> chain_of(const std::vector<std::filesystem::path
   return chain;
 }
 
+// A run's caches, the test CA's store, and two chains: leaf + intermediate, leaf alone.
+class ChainVerdicts : public ::testing::Test {
+protected:
+  void SetUp() override {
+    std::string error;
+    store = cache.store(c.ca_file.string(), error);
+    ASSERT_TRUE(store) << error;
+    ASSERT_EQ(sk_X509_num(full.get()), 2);
+  }
+  const edgeshake::testing::CertCatalogue& c = edgeshake::testing::shared_catalogue();
+  ContextCache cache;
+  std::shared_ptr<X509_STORE> store;
+  std::shared_ptr<STACK_OF(X509)> full = chain_of({c.leaf_ecdsa.cert, c.intermediate.cert});
+  std::shared_ptr<STACK_OF(X509)> leaf_only = chain_of({c.leaf_ecdsa.cert});
+  VerdictCache& verdicts = cache.verdicts();
+};
+
 // The verdict cache answers a repeated chain without verifying it again, but
 // never across trust stores or across chains that differ in any certificate
 // (the same leaf without its intermediate must still fail).
-TEST(VerdictCache, SameChainVerifiedOnceOtherChainsNot) {
-  const auto& c = edgeshake::testing::shared_catalogue();
-  ContextCache cache;
-  std::string error;
-  auto store = cache.store(c.ca_file.string(), error);
-  ASSERT_TRUE(store) << error;
-  auto full = chain_of({c.leaf_ecdsa.cert, c.intermediate.cert});
-  auto leaf_only = chain_of({c.leaf_ecdsa.cert});
+TEST_F(ChainVerdicts, SameChainVerifiedOnceOtherChainsNot) {
   auto expired = chain_of({c.expired.cert, c.intermediate.cert});
-  ASSERT_EQ(sk_X509_num(full.get()), 2);
-  auto& verdicts = cache.verdicts();
 
   const auto first = verify_chain(full.get(), store.get(), c.host, "ca", &verdicts);
   EXPECT_TRUE(first.chain_ok) << first.text;
@@ -269,11 +277,9 @@ TEST(VerdictCache, SameChainVerifiedOnceOtherChainsNot) {
 
 // The facts cache answers a certificate it has described, by its SHA-256, with
 // exactly what describing it again would give, and tells other certificates apart.
-TEST(CertFactsCache, SameCertificateDescribedOnceOthersNot) {
-  const auto& c = edgeshake::testing::shared_catalogue();
-  auto chain = chain_of({c.leaf_ecdsa.cert, c.intermediate.cert});
-  X509* leaf = sk_X509_value(chain.get(), 0);
-  X509* intermediate = sk_X509_value(chain.get(), 1);
+TEST_F(ChainVerdicts, CertificateFactsDescribedOnceOthersNot) {
+  X509* leaf = sk_X509_value(full.get(), 0);
+  X509* intermediate = sk_X509_value(full.get(), 1);
   const std::string leaf_digest = certificate_digest(leaf);
   ASSERT_EQ(leaf_digest.size(), 32u);
   EXPECT_NE(certificate_digest(intermediate), leaf_digest);
@@ -296,17 +302,9 @@ TEST(CertFactsCache, SameCertificateDescribedOnceOthersNot) {
 
 // Digests handed in by the caller give the same verdicts as digests computed
 // here; digests for another chain (wrong count) are not used.
-TEST(VerdictCache, CallerDigestsGiveTheSameVerdicts) {
-  const auto& c = edgeshake::testing::shared_catalogue();
-  ContextCache cache;
-  std::string error;
-  auto store = cache.store(c.ca_file.string(), error);
-  ASSERT_TRUE(store) << error;
-  auto full = chain_of({c.leaf_ecdsa.cert, c.intermediate.cert});
-  auto leaf_only = chain_of({c.leaf_ecdsa.cert});
+TEST_F(ChainVerdicts, CallerDigestsGiveTheSameVerdicts) {
   const std::vector<std::string> digests = {certificate_digest(sk_X509_value(full.get(), 0)),
                                             certificate_digest(sk_X509_value(full.get(), 1))};
-  auto& verdicts = cache.verdicts();
   const auto first = verify_chain(full.get(), store.get(), c.host, "ca", &verdicts, &digests);
   EXPECT_TRUE(first.chain_ok) << first.text;
   EXPECT_EQ(verify_chain(full.get(), store.get(), c.host, "ca", &verdicts), first);
