@@ -68,11 +68,9 @@ int run_compare(const CompareArgs& a) {
       return report_error(Error(ErrorCode::usage, hp.error().message, "TARGET " + t));
     inputs.push_back(*hp);
   }
-  auto timeout = parse_duration(a.timeout);
+  auto timeout = parse_timeout(a.timeout);
   if (!timeout)
-    return report_error(Error(ErrorCode::usage, timeout.error().message, "--timeout"));
-  if (timeout->count() <= 0)
-    return report_error(Error(ErrorCode::usage, "must be positive", "--timeout"));
+    return report_error(timeout.error());
   auto deadline = parse_deadline(a.deadline, default_deadline(*timeout));
   if (!deadline)
     return report_error(deadline.error());
@@ -89,11 +87,8 @@ int run_compare(const CompareArgs& a) {
   resolve::ResolverOptions ropts;
   ropts.servers = a.resolvers;
   ropts.timeout = std::min(*timeout, std::chrono::milliseconds(3000));
-  if (auto ok = resolve::validate(ropts); !ok)
-    return report_error(ok.error());
-
   asio::io_context io;
-  auto resolver = resolve::Resolver::create(io, ropts);
+  auto resolver = resolve::Resolver::create(io, ropts); // checks ropts first
   if (!resolver)
     return report_error(resolver.error());
   // --deadline bounds both stages.

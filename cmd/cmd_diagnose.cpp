@@ -25,12 +25,10 @@ struct Flags {
 
 int run_command(const Flags& flags) {
   DiagnoseOptions o = flags.options;
-  auto timeout = parse_duration(flags.timeout);
+  auto timeout = parse_timeout(flags.timeout);
   if (!timeout)
-    return report_error(Error(ErrorCode::usage, timeout.error().message, "--timeout"));
+    return report_error(timeout.error());
   o.timeout = *timeout;
-  if (o.timeout.count() <= 0)
-    return report_error(Error(ErrorCode::usage, "must be positive", "--timeout"));
   auto deadline = parse_deadline(flags.deadline, default_deadline(o.timeout));
   if (!deadline)
     return report_error(deadline.error());

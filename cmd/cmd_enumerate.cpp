@@ -63,11 +63,9 @@ Result<en::EnumerateSpec> make_spec(const EnumerateOptions& o) {
   if (o.max_conns < 1 || o.max_conns > 64)
     return fail(ErrorCode::usage, "--max-conns must be between 1 and 64", "--max-conns");
   spec.max_connections = o.max_conns;
-  auto t = parse_duration(o.timeout);
+  auto t = parse_timeout(o.timeout);
   if (!t)
-    return fail(ErrorCode::usage, t.error().message, "--timeout");
-  if (t->count() <= 0)
-    return fail(ErrorCode::usage, "timeout must be positive", "--timeout");
+    return tl::unexpected(t.error());
   spec.timeout = *t;
   spec.signature_algorithms = o.sigalgs;
   return spec;

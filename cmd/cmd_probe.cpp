@@ -72,11 +72,9 @@ int run_probe(const ProbeArgs& args) {
   if (!hp)
     return report_error(Error(ErrorCode::usage, hp.error().message, "HOST"));
   const std::uint16_t port = hp->port.value_or(443);
-  auto timeout = parse_duration(args.timeout);
+  auto timeout = parse_timeout(args.timeout);
   if (!timeout)
-    return report_error(Error(ErrorCode::usage, timeout.error().message, "--timeout"));
-  if (timeout->count() <= 0)
-    return report_error(Error(ErrorCode::usage, "must be positive", "--timeout"));
+    return report_error(timeout.error());
   auto deadline = parse_deadline(args.deadline, default_deadline(*timeout));
   if (!deadline)
     return report_error(deadline.error());

@@ -49,12 +49,9 @@ int run_resolve(const ResolveArgs& args) {
       return report_error(Error(ErrorCode::usage, hp.error().message, "--origin"));
     origins.push_back(*hp);
   }
-  auto timeout = parse_duration(args.timeout);
+  auto timeout = parse_timeout(args.timeout);
   if (!timeout)
-    return report_error(Error(ErrorCode::usage, timeout.error().message, "--timeout"));
-
-  if (timeout->count() <= 0)
-    return report_error(Error(ErrorCode::usage, "must be positive", "--timeout"));
+    return report_error(timeout.error());
   auto deadline = parse_deadline(args.deadline, default_deadline(*timeout));
   if (!deadline)
     return report_error(deadline.error());

@@ -362,11 +362,9 @@ int run_scan(const ScanArgs& a) {
     return report_error(Error(ErrorCode::usage, "must be 1-100000", "--concurrency"));
   if (a.per_address < 1)
     return report_error(Error(ErrorCode::usage, "must be at least 1", "--per-address"));
-  auto timeout = parse_duration(a.timeout);
+  auto timeout = parse_timeout(a.timeout);
   if (!timeout)
-    return report_error(Error(ErrorCode::usage, timeout.error().message, "--timeout"));
-  if (timeout->count() <= 0)
-    return report_error(Error(ErrorCode::usage, "must be positive", "--timeout"));
+    return report_error(timeout.error());
   auto deadline = parse_deadline(a.deadline, std::nullopt);
   if (!deadline)
     return report_error(deadline.error());
@@ -420,11 +418,8 @@ int run_scan(const ScanArgs& a) {
   }
   auto ropts = resolver_options(base);
   ropts.max_in_flight = static_cast<std::size_t>(std::clamp(a.concurrency, 16, 256));
-  if (auto ok = resolve::validate(ropts); !ok)
-    return report_error(ok.error());
-
   asio::io_context io;
-  auto resolver = resolve::Resolver::create(io, ropts);
+  auto resolver = resolve::Resolver::create(io, ropts); // checks ropts first
   if (!resolver)
     return report_error(resolver.error());
   auto scan = std::make_shared<Scan>(io, **resolver, a, base, std::move(*targets), summary);

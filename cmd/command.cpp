@@ -34,6 +34,15 @@ std::chrono::milliseconds default_deadline(std::chrono::milliseconds timeout) {
   return timeout * 6;
 }
 
+Result<std::chrono::milliseconds> parse_timeout(std::string_view text) {
+  auto d = parse_duration(text);
+  if (!d)
+    return fail(ErrorCode::usage, d.error().message, "--timeout");
+  if (d->count() <= 0)
+    return fail(ErrorCode::usage, "must be positive", "--timeout");
+  return *d;
+}
+
 Result<std::optional<std::chrono::milliseconds>>
 parse_deadline(std::string_view text, std::optional<std::chrono::milliseconds> fallback) {
   if (text.empty())

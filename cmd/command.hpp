@@ -37,6 +37,10 @@ void add_scan_command(CLI::App& app, Action& run);
 int report_error(const Error& error);
 int exit_code_for(ErrorCode code);
 
+// --timeout's value: a positive duration ("2s", "500ms"); a usage error at
+// --timeout otherwise.
+Result<std::chrono::milliseconds> parse_timeout(std::string_view text);
+
 // ---- --deadline: one time budget for a whole run (docs/cli.md, "Deadlines") ----
 
 // The default for diagnose, probe, compare, enumerate and resolve: 6 x --timeout.

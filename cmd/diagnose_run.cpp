@@ -512,10 +512,8 @@ void start_diagnose(asio::io_context& io, resolve::Resolver& resolver, DiagnoseO
 int run_diagnose(const DiagnoseOptions& options,
                  const std::function<int(const Result<DiagnoseReport>&)>& render) {
   auto ropts = resolver_options(options);
-  if (auto ok = resolve::validate(ropts); !ok)
-    return render(tl::unexpected(ok.error()));
   asio::io_context io;
-  auto resolver = resolve::Resolver::create(io, ropts);
+  auto resolver = resolve::Resolver::create(io, ropts); // checks ropts first
   if (!resolver)
     return render(tl::unexpected(resolver.error()));
   std::optional<Result<DiagnoseReport>> result;
