@@ -10,11 +10,15 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <sstream>
 #include <thread>
 
@@ -299,6 +303,84 @@ TEST_F(Scan, OnlyTheSitesTheBudgetNeedsAreInFlight) {
     EXPECT_LE(elapsed_sum, sites_in_flight * wall_ms)
         << "sites overlapped more than " << sites_in_flight << " at a time";
   }
+}
+
+// What a scan writes on stderr when stderr is a terminal (a pseudo-terminal
+// here): the progress line, redrawn every 500 ms, with the rate and the ETA;
+// then the line is erased and the summary follows. Not on a file, not with
+// --no-progress.
+TEST_F(Scan, ProgressLineOnlyOnATerminal) {
+  NginxConfig cfg;
+  cfg.servers.push_back(NginxServer::tls(c.leaf_ecdsa.chain, c.leaf_ecdsa.key, {c.host}));
+  NginxOrigin good(cfg);
+  RawServer silent(RawMode::silent); // its sites take --timeout: the scan lasts > 1 s
+  std::string list;
+  for (int i = 0; i < 3; ++i)
+    list += "good" + std::to_string(i) + ".test 127.0.0.1:" + std::to_string(good.port()) + "\n";
+  for (int i = 0; i < 2; ++i)
+    list += "slow" + std::to_string(i) + ".test 127.0.0.1:" + std::to_string(silent.port()) + "\n";
+  write_file(dir / "targets.txt", list);
+  auto args = scan_args(dir / "targets.txt");
+  args.erase(std::find(args.begin(), args.end(), "--no-progress"));
+  *(std::find(args.begin(), args.end(), "3s")) = "800ms"; // --timeout
+  args.insert(args.begin(), EDGESHAKE_BINARY);
+
+  // stderr on a terminal: everything the scan writes there, read as it comes.
+  auto on_terminal = [&](std::vector<std::string> argv) {
+    int master = -1, slave = -1;
+    char name[256] = {};
+    EXPECT_EQ(openpty(&master, &slave, name, nullptr, nullptr), 0) << std::strerror(errno);
+    std::string seen;
+    {
+      Child child(argv, dir / "out", name);
+      close(slave); // the child has its own; EOF on the master once it exits
+      int status = -1;
+      const auto deadline = std::chrono::steady_clock::now() + 60s;
+      while (std::chrono::steady_clock::now() < deadline) {
+        pollfd p{master, POLLIN, 0};
+        if (poll(&p, 1, 50) > 0) {
+          char buf[4096];
+          const ssize_t n = read(master, buf, sizeof buf);
+          if (n > 0)
+            seen.append(buf, static_cast<std::size_t>(n));
+        }
+        if ((status = child.wait(0ms)) >= 0)
+          break;
+      }
+      EXPECT_EQ(status, 1) << seen; // the silent sites would fail
+    }
+    pollfd p{master, POLLIN, 0};
+    char buf[4096];
+    ssize_t n = 0;
+    while (poll(&p, 1, 0) > 0 && (n = read(master, buf, sizeof buf)) > 0)
+      seen.append(buf, static_cast<std::size_t>(n));
+    close(master);
+    return seen;
+  };
+
+  const std::string tty = on_terminal(args);
+  EXPECT_NE(tty.find("/5] "), std::string::npos) << tty; // [finished/total]
+  EXPECT_NE(tty.find("\r\033[K["), std::string::npos) << tty;
+  EXPECT_NE(tty.find("sites/s, ETA "), std::string::npos) << tty;
+  EXPECT_NE(tty.find(" in flight, "), std::string::npos) << tty;
+  // Erased before the summary, which ends the output.
+  const auto summary = tty.find("scan: 5 of 5 sites finished");
+  ASSERT_NE(summary, std::string::npos) << tty;
+  EXPECT_EQ(tty.rfind("\033[K", summary), summary - 3) << tty;
+  EXPECT_EQ(json_lines(read_file(dir / "out")).size(), 5u);
+
+  auto quiet = args;
+  quiet.push_back("--no-progress");
+  const std::string no_progress = on_terminal(quiet);
+  EXPECT_EQ(no_progress.find("sites/s, ETA"), std::string::npos) << no_progress;
+  EXPECT_NE(no_progress.find("scan: 5 of 5 sites finished"), std::string::npos) << no_progress;
+
+  args.erase(args.begin()); // run() adds the binary
+  auto to_file = run(args, dir.path());
+  EXPECT_EQ(to_file.status, 1) << to_file.err;
+  EXPECT_EQ(to_file.err.find("sites/s, ETA"), std::string::npos) << to_file.err;
+  EXPECT_EQ(to_file.err.find('\033'), std::string::npos) << to_file.err;
+  EXPECT_NE(to_file.err.find("scan: 5 of 5 sites finished"), std::string::npos) << to_file.err;
 }
 
 TEST_F(Scan, BadTargetFilesAreUsageErrorsWithTheLineNumber) {

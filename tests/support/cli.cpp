@@ -46,15 +46,14 @@ void Child::signal(int sig) {
 
 int Child::wait(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
+  for (;;) {
     int st = 0;
-    if (waitpid(m_pid, &st, WNOHANG) == m_pid) {
+    if (m_status < 0 && waitpid(m_pid, &st, WNOHANG) == m_pid)
       m_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (m_status >= 0 || std::chrono::steady_clock::now() >= deadline)
       return m_status;
-    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  return -1;
 }
 
 CliRun run_cli(const std::vector<std::string>& argv, const std::filesystem::path& dir,

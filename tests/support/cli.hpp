@@ -23,7 +23,8 @@ public:
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
   void signal(int sig);
-  // The exit status (128 + signal when killed by one), or -1 after `timeout`.
+  // The exit status (128 + signal when killed by one), or -1 after `timeout`
+  // (0: look once, do not wait). Once known, the status is returned again.
   int wait(std::chrono::milliseconds timeout);
 
 private:
