@@ -125,6 +125,54 @@ TEST_F(Fleet, CompareIdenticalBackendsIsEquivalent) {
   EXPECT_EQ(doc["targets"][0]["chain"], "2");
 }
 
+// --profile picks the ClientHello every backend gets: a TLS 1.3-only backend
+// passes with Cloudflare's (TLS 1.0-1.3) and fails with CloudFront's (up to 1.2).
+TEST_F(Fleet, CompareUsesTheChosenProfilesHello) {
+  const std::vector<std::string> addrs = {"127.0.0.2", "127.0.0.3"};
+  const auto port = common_port(addrs);
+  auto modern = backend(addrs[0], port, c.leaf_ecdsa);
+  NginxConfig only13;
+  only13.address = addrs[1];
+  only13.port = port;
+  only13.servers.push_back(NginxServer::tls(c.leaf_ecdsa.chain, c.leaf_ecdsa.key, {c.host}));
+  only13.protocols = {"TLSv1.3"};
+  NginxOrigin tls13(only13);
+  std::vector<std::string> args = {"compare",
+                                   addrs[0] + ":" + std::to_string(port),
+                                   addrs[1] + ":" + std::to_string(port),
+                                   "--sni",
+                                   c.host,
+                                   "--trust-store",
+                                   c.ca_file.string(),
+                                   "--json",
+                                   "--profile"};
+  auto with = [&](const std::string& profile) {
+    auto a = args;
+    a.push_back(profile);
+    auto r = run(a, dir.path());
+    auto doc = json::parse(r.out.empty() ? "{}" : r.out);
+    doc["exit"] = r.status;
+    return doc;
+  };
+  auto cloudflare = with("cloudflare");
+  EXPECT_EQ(cloudflare["exit"], 0) << cloudflare.dump(2);
+  EXPECT_EQ(cloudflare["profile"], "cloudflare");
+  EXPECT_EQ(cloudflare["equivalent"], true) << cloudflare["differences"].dump(2);
+  auto cloudfront = with("cloudfront");
+  EXPECT_EQ(cloudfront["exit"], 1) << cloudfront.dump(2);
+  EXPECT_EQ(cloudfront["profile"], "cloudfront");
+  EXPECT_EQ(cloudfront["equivalent"], false);
+  ASSERT_EQ(cloudfront["targets"].size(), 2u);
+  EXPECT_EQ(cloudfront["targets"][0]["handshake"], "ok");
+  EXPECT_EQ(cloudfront["targets"][0]["version"], "TLSv1.2");
+  EXPECT_NE(cloudfront["targets"][1]["handshake"], "ok") << cloudfront["targets"][1].dump(2);
+  std::set<std::string> cols;
+  for (const auto& x : cloudfront["differences"])
+    cols.insert(x["column"]);
+  EXPECT_TRUE(cols.count("handshake")) << cloudfront["differences"].dump(2);
+  EXPECT_EQ(with("no-such-profile")["exit"], 2);
+}
+
 TEST_F(Fleet, CompareAllAddressesOfOneNameViaDns) {
   ES_REQUIRE_PROGRAM("dnsmasq");
   const std::vector<std::string> addrs = {"127.0.0.2", "127.0.0.3", "127.0.0.4"};
