@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 namespace edgeshake::cmd {
 namespace {
 
@@ -196,6 +198,26 @@ TEST(CompareTable, TextMarksDifferingRowsWithoutColour) {
   EXPECT_NE(text.find("! certificate"), std::string::npos) << text;
   EXPECT_NE(text.find("  version"), std::string::npos) << text;
   EXPECT_NE(text.find("not equivalent"), std::string::npos) << text;
+}
+
+// On a terminal the differing columns are highlighted: yellow where the
+// difference changes the outcome (the "!" rows), nothing on equal rows.
+TEST(CompareTable, TextHighlightsDifferingCellsInColour) {
+  const auto far = std::chrono::floor<std::chrono::seconds>(k_now + 24h * 90);
+  auto t = build_compare_table(
+      {input(ok_probe("10.0.0.1", "AA", far)), input(ok_probe("10.0.0.2", "BB", far))}, k_now);
+  auto text = compare_to_text(t, Style(true));
+  std::istringstream lines(text);
+  std::string line, certificate, version;
+  while (std::getline(lines, line)) {
+    if (line.rfind("! certificate", 0) == 0)
+      certificate = line;
+    if (line.rfind("  version", 0) == 0)
+      version = line;
+  }
+  EXPECT_NE(certificate.find("\033[33m"), std::string::npos) << text;
+  ASSERT_FALSE(version.empty()) << text;
+  EXPECT_EQ(version.find('\033'), std::string::npos) << version;
 }
 
 TEST(ScanSummary, CountsSitesAndFindingIds) {
