@@ -203,14 +203,14 @@ std::vector<Row> rows() {
                  EXPECT_LT(std::chrono::abs(skew), std::chrono::seconds(60));
                  EXPECT_TRUE(r.timings.first_byte.has_value());
                }});
+  auto tls10_only = nginx([](NginxConfig& cfg, const CertCatalogue& c) {
+    cfg.protocols = {"TLSv1"};
+    cfg.ciphers = "DEFAULT:@SECLEVEL=0";
+    cfg.servers.push_back(NginxServer::tls(c.leaf_rsa.chain, c.leaf_rsa.key, {c.host}));
+  });
   v.push_back({"Tls10OnlyOriginWithTls10Profile",
                {"nginx"},
-               nginx([](NginxConfig& cfg, const CertCatalogue& c) {
-                 cfg.protocols = {"TLSv1"};
-                 cfg.ciphers = "DEFAULT:@SECLEVEL=0";
-                 cfg.servers.push_back(
-                     NginxServer::tls(c.leaf_rsa.chain, c.leaf_rsa.key, {c.host}));
-               }),
+               tls10_only,
                cloudflare_like_profile,
                nullptr,
                ProbeStatus::ok,
@@ -220,12 +220,7 @@ std::vector<Row> rows() {
                }});
   v.push_back({"Tls10OnlyOriginWithModernClient",
                {"nginx"},
-               nginx([](NginxConfig& cfg, const CertCatalogue& c) {
-                 cfg.protocols = {"TLSv1"};
-                 cfg.ciphers = "DEFAULT:@SECLEVEL=0";
-                 cfg.servers.push_back(
-                     NginxServer::tls(c.leaf_rsa.chain, c.leaf_rsa.key, {c.host}));
-               }),
+               tls10_only,
                default_client_profile,
                nullptr,
                ProbeStatus::tls_alert,
@@ -272,12 +267,7 @@ std::vector<Row> rows() {
                }});
   v.push_back({"Tls10OnlyOriginWithBundledCloudflare",
                {"nginx"},
-               nginx([](NginxConfig& cfg, const CertCatalogue& c) {
-                 cfg.protocols = {"TLSv1"};
-                 cfg.ciphers = "DEFAULT:@SECLEVEL=0";
-                 cfg.servers.push_back(
-                     NginxServer::tls(c.leaf_rsa.chain, c.leaf_rsa.key, {c.host}));
-               }),
+               tls10_only,
                bundled_cloudflare,
                nullptr,
                ProbeStatus::ok,
