@@ -126,7 +126,9 @@ done
 GOOD_ENDPOINTS=()
 for i in $(seq 2 $((ADDRESSES + 1))); do GOOD_ENDPOINTS+=("127.0.0.$i:$GOOD"); done
 
-echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r), $SITES sites over $ADDRESSES addresses, commit $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?')"
+binary=
+[[ $EDGESHAKE == "$BUILD/cmd/edgeshake" ]] || binary=", edgeshake binary $EDGESHAKE"
+echo "# $(date -u +%FT%TZ) $(nproc) cores, $(uname -r), $SITES sites over $ADDRESSES addresses, commit $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?')$binary"
 echo
 range_head=
 ((REPEAT > 1)) && range_head=" edgeshake / one loop, every run |"
