@@ -81,6 +81,23 @@ std::string_view kind_of(ErrorCode c) {
   return "error";
 }
 
+// The "scan" member of a site's record: which line of the target list it is.
+json scan_member(const ScanTarget& t) {
+  json scan(json::value_t::object);
+  scan["line"] = t.line;
+  scan["host"] = t.host;
+  scan["origin"] = t.origin;
+  scan["key"] = t.key();
+  return scan;
+}
+
+// One record of --json-lines output on stdout.
+void write_json_line(const json& j) {
+  std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), stdout);
+}
+
 long peak_rss_kib() {
   rusage u{};
   if (getrusage(RUSAGE_SELF, &u) != 0)
@@ -201,18 +218,15 @@ private:
                                             duration_text(m_deadline_budget),
                                             state == "in_flight" ? "in flight" : "not started");
     if (m_args.json_lines) {
-      nlohmann::json j = {
-          {"schema_version", 1},
-          {"command", "diagnose"},
-          {"host", t.host},
-          {"ok", false},
-          {"exit_code", k_exit_incomplete},
-          // An error at --deadline (docs/scan.schema.json error_site); --resume retries it.
-          {"error", {{"kind", "runtime"}, {"message", message}, {"where", "--deadline"}}},
-          {"scan", {{"line", t.line}, {"host", t.host}, {"origin", t.origin}, {"key", t.key()}}}};
-      std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      line += '\n';
-      std::fwrite(line.data(), 1, line.size(), stdout);
+      json j = {{"schema_version", 1},
+                {"command", "diagnose"},
+                {"host", t.host},
+                {"ok", false},
+                {"exit_code", k_exit_incomplete},
+                // An error at --deadline (docs/scan.schema.json error_site); --resume retries it.
+                {"error", {{"kind", "runtime"}, {"message", message}, {"where", "--deadline"}}},
+                {"scan", scan_member(t)}};
+      write_json_line(j);
     } else {
       std::string line = fmt::format("{}\t{}\tdeadline_exceeded: {}\n", t.line, t.key(), message);
       std::fwrite(line.data(), 1, line.size(), stdout);
@@ -285,16 +299,10 @@ private:
              {"message", r.error().message},
              {"where", r.error().where}}}};
     }
-    json& scan = j["scan"];
-    scan["line"] = t.line;
-    scan["host"] = t.host;
-    scan["origin"] = t.origin;
-    scan["key"] = t.key();
+    j["scan"] = scan_member(t);
     m_summary.add(j);
     if (m_args.json_lines) {
-      std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      line += '\n';
-      std::fwrite(line.data(), 1, line.size(), stdout);
+      write_json_line(j);
     } else {
       std::string what;
       if (j.contains("error")) {

@@ -22,7 +22,7 @@ std::string iso8601(handshake::SysSeconds t) {
 
 // The objects below are built key by key: nlohmann's nested initializer lists
 // cost twice as much (each pair is first an array), and scan writes one of
-// these per probe, 13 per site (bench/README.md, "Where the time goes").
+// these per probe, 13 per site (bench/README.md, scan, "JSON built key by key").
 json to_json(const handshake::CertificateInfo& c) {
   json j(json::value_t::object);
   j["subject"] = c.subject;
