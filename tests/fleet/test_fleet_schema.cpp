@@ -521,15 +521,22 @@ std::multiset<std::string> keys_of(const std::vector<json>& sites) {
 // the real line of each site. Both validate; the documented jq filter keeps one
 // line per site.
 TEST_F(ScanSchema, DeadlinePlaceholdersValidateAndAreSuperseded) {
-  NginxConfig cfg;
-  cfg.servers.push_back(NginxServer::tls(c.leaf_ecdsa.chain, c.leaf_ecdsa.key, {c.host}));
-  NginxOrigin good(cfg);
-  const auto at = " 127.0.0.1:" + std::to_string(good.port()) + "\n";
+  // First a silent server on the sites' port, so that no site can finish before
+  // the 1 ms deadline (against nginx, a loaded machine could see one finish
+  // first); then nginx on the same port for the resumed run.
+  auto silent = std::make_unique<RawServer>(RawMode::silent);
+  const auto port = silent->port();
+  const auto at = " 127.0.0.1:" + std::to_string(port) + "\n";
   write_file(dir / "sites.txt", "origin.test" + at + "a.test" + at + "b.test" + at);
   std::string cmd = "edgeshake";
   for (const auto& a : scan_args("sites.txt"))
     cmd += " '" + a + "'";
   auto first = shell(cmd + " --deadline 1ms > all.jsonl", dir.path());
+  silent.reset();
+  NginxConfig cfg;
+  cfg.port = port;
+  cfg.servers.push_back(NginxServer::tls(c.leaf_ecdsa.chain, c.leaf_ecdsa.key, {c.host}));
+  NginxOrigin good(cfg);
   EXPECT_EQ(first.status, 3) << first.err;
   auto lines = read_lines(dir / "all.jsonl");
   ASSERT_EQ(lines.objects.size(), 3u) << first.err;
