@@ -1,11 +1,11 @@
 // Named groups, signature schemes, ALPN ids and lookups over the cipher table.
-#include "handshake/enumerate/tables.hpp"
+#include "common/tls_registry.hpp"
 
 #include <algorithm>
 #include <array>
 #include <utility>
 
-namespace edgeshake::handshake::enumerate {
+namespace edgeshake::tls {
 
 namespace {
 constexpr std::uint8_t t12 = k_tls1_2, t13 = k_tls1_3, both = k_tls1_2 | k_tls1_3;
@@ -149,4 +149,4 @@ std::vector<std::uint16_t> candidate_groups(TlsVersion v) {
   return out;
 }
 
-} // namespace edgeshake::handshake::enumerate
+} // namespace edgeshake::tls
