@@ -150,3 +150,187 @@ std::vector<std::uint16_t> candidate_groups(TlsVersion v) {
 }
 
 } // namespace edgeshake::tls
+
+namespace edgeshake::tls {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    if (lower(a[i]) != lower(b[i]))
+      return false;
+  }
+  return true;
+}
+
+// IANA TLS ExtensionType Values; `writable` ones have contents the hand-built
+// hello can fill (handshake/enumerate/wire.cpp).
+// clang-format off
+constexpr ExtensionInfo k_extensions[] = {
+    {0x0000, "server_name", "", true},
+    {0x0001, "max_fragment_length", "", false},
+    {0x0005, "status_request", "", true},
+    {0x000a, "supported_groups", "", true},
+    {0x000b, "ec_point_formats", "", true},
+    {0x000d, "signature_algorithms", "", true},
+    {0x000e, "use_srtp", "", false},
+    {0x000f, "heartbeat", "", false},
+    {0x0010, "application_layer_protocol_negotiation", "alpn", true},
+    {0x0012, "signed_certificate_timestamp", "", true},
+    {0x0015, "padding", "", true},
+    {0x0016, "encrypt_then_mac", "", true},
+    {0x0017, "extended_master_secret", "", true},
+    {0x001b, "compress_certificate", "", true},
+    {0x001c, "record_size_limit", "", false},
+    {0x0023, "session_ticket", "", true},
+    {0x0029, "pre_shared_key", "", false},
+    {0x002a, "early_data", "", false},
+    {0x002b, "supported_versions", "", true},
+    {0x002c, "cookie", "", false},
+    {0x002d, "psk_key_exchange_modes", "", true},
+    {0x002f, "certificate_authorities", "", false},
+    {0x0031, "post_handshake_auth", "", true},
+    {0x0032, "signature_algorithms_cert", "", true},
+    {0x0033, "key_share", "", true},
+    {0x3374, "next_protocol_negotiation", "", false},
+    {0x4469, "application_settings_old", "", false},
+    {0x44cd, "application_settings", "", false},
+    {0xfe0d, "encrypted_client_hello", "", false},
+    {0xff01, "renegotiation_info", "", true},
+};
+// clang-format on
+
+// The OpenSSL 3 sigalgs-list names that differ from the IANA ones.
+constexpr std::pair<std::uint16_t, std::string_view> k_openssl_sigalg_names[] = {
+    {0x0202, "DSA+SHA1"},     {0x0203, "ECDSA+SHA1"}, {0x0302, "DSA+SHA224"},
+    {0x0303, "ECDSA+SHA224"}, {0x0402, "DSA+SHA256"}, {0x0502, "DSA+SHA384"},
+    {0x0602, "DSA+SHA512"},
+};
+
+} // namespace
+
+std::optional<std::uint16_t> group_by_name(std::string_view name) {
+  static constexpr std::pair<std::string_view, std::uint16_t> k_aliases[] = {
+      {"P-256", 23},      {"prime256v1", 23}, {"P-384", 24}, {"P-521", 25},
+      {"prime384v1", 24}, {"X25519", 29},     {"X448", 30},
+  };
+  for (const auto& [alias, code] : k_aliases)
+    if (iequals(alias, name))
+      return code;
+  for (const auto& g : named_groups())
+    if (iequals(g.name, name))
+      return g.code;
+  return std::nullopt;
+}
+
+std::optional<std::uint16_t> signature_scheme_by_name(std::string_view name) {
+  static constexpr std::pair<std::string_view, std::uint16_t> k_openssl_forms[] = {
+      {"RSA+SHA1", 0x0201},       {"RSA+SHA224", 0x0301},     {"RSA+SHA256", 0x0401},
+      {"RSA+SHA384", 0x0501},     {"RSA+SHA512", 0x0601},     {"ECDSA+SHA1", 0x0203},
+      {"ECDSA+SHA224", 0x0303},   {"ECDSA+SHA256", 0x0403},   {"ECDSA+SHA384", 0x0503},
+      {"ECDSA+SHA512", 0x0603},   {"DSA+SHA1", 0x0202},       {"DSA+SHA224", 0x0302},
+      {"DSA+SHA256", 0x0402},     {"DSA+SHA384", 0x0502},     {"DSA+SHA512", 0x0602},
+      {"RSA-PSS+SHA256", 0x0804}, {"RSA-PSS+SHA384", 0x0805}, {"RSA-PSS+SHA512", 0x0806},
+  };
+  for (const auto& [form, code] : k_openssl_forms)
+    if (iequals(form, name))
+      return code;
+  for (auto scheme : signature_schemes())
+    if (iequals(signature_scheme_name(scheme), name))
+      return scheme;
+  return std::nullopt;
+}
+
+std::string_view openssl_sigalg_name(std::uint16_t scheme) {
+  for (const auto& [code, name] : k_openssl_sigalg_names)
+    if (code == scheme)
+      return name;
+  // Every other scheme OpenSSL knows goes by its IANA name; the brainpool TLS 1.3
+  // schemes arrived after 3.0.
+  static constexpr std::uint16_t k_known[] = {0x0201, 0x0301, 0x0401, 0x0403, 0x0501, 0x0503,
+                                              0x0601, 0x0603, 0x0804, 0x0805, 0x0806, 0x0807,
+                                              0x0808, 0x0809, 0x080a, 0x080b};
+  static const std::string k_names[] = {"rsa_pkcs1_sha1",
+                                        "rsa_pkcs1_sha224",
+                                        "rsa_pkcs1_sha256",
+                                        "ecdsa_secp256r1_sha256",
+                                        "rsa_pkcs1_sha384",
+                                        "ecdsa_secp384r1_sha384",
+                                        "rsa_pkcs1_sha512",
+                                        "ecdsa_secp521r1_sha512",
+                                        "rsa_pss_rsae_sha256",
+                                        "rsa_pss_rsae_sha384",
+                                        "rsa_pss_rsae_sha512",
+                                        "ed25519",
+                                        "ed448",
+                                        "rsa_pss_pss_sha256",
+                                        "rsa_pss_pss_sha384",
+                                        "rsa_pss_pss_sha512"};
+  for (std::size_t i = 0; i < std::size(k_known); ++i)
+    if (k_known[i] == scheme)
+      return k_names[i];
+  return {};
+}
+
+std::span<const ExtensionInfo> extensions() {
+  return k_extensions;
+}
+
+const ExtensionInfo* find_extension(std::uint16_t code) {
+  for (const auto& e : k_extensions)
+    if (e.code == code)
+      return &e;
+  return nullptr;
+}
+
+const ExtensionInfo* extension_by_name(std::string_view name) {
+  for (const auto& e : k_extensions)
+    if (e.name == name || (!e.alias.empty() && e.alias == name))
+      return &e;
+  return nullptr;
+}
+
+std::string extension_name(std::uint16_t code) {
+  if (const auto* e = find_extension(code))
+    return std::string(e->name);
+  if (is_grease(code))
+    return "GREASE";
+  static const char* digits = "0123456789ABCDEF";
+  std::string out = "0x";
+  for (int shift = 12; shift >= 0; shift -= 4)
+    out += digits[(code >> shift) & 0xf];
+  return out;
+}
+
+std::optional<std::uint8_t> point_format_by_name(std::string_view name) {
+  if (name == "uncompressed")
+    return 0;
+  if (name == "ansiX962_compressed_prime")
+    return 1;
+  if (name == "ansiX962_compressed_char2")
+    return 2;
+  return std::nullopt;
+}
+
+std::optional<std::uint8_t> psk_mode_by_name(std::string_view name) {
+  if (name == "psk_ke")
+    return 0;
+  if (name == "psk_dhe_ke")
+    return 1;
+  return std::nullopt;
+}
+
+std::optional<std::uint16_t> cert_compression_by_name(std::string_view name) {
+  if (name == "zlib")
+    return 1;
+  if (name == "brotli")
+    return 2;
+  if (name == "zstd")
+    return 3;
+  return std::nullopt;
+}
+
+} // namespace edgeshake::tls

@@ -68,4 +68,41 @@ std::vector<std::uint16_t> candidate_groups(TlsVersion v); // tls1_2: ECDHE curv
 // The ALPN protocol ids the enumerator asks about.
 std::span<const std::string_view> alpn_candidates();
 
+// ---- names, for profiles (format 2) and reports ----
+
+// A named group by IANA name ("secp256r1", "X25519MLKEM768"; case-insensitive)
+// or OpenSSL alias ("X25519", "P-256", "prime256v1", "P-384", "P-521", "X448").
+std::optional<std::uint16_t> group_by_name(std::string_view name);
+// A signature scheme by IANA name ("rsa_pss_rsae_sha256") or OpenSSL's
+// "ALG+HASH" form ("RSA+SHA256", "ECDSA+SHA384", "RSA-PSS+SHA256").
+std::optional<std::uint16_t> signature_scheme_by_name(std::string_view name);
+// The name OpenSSL 3's SSL_CTX_set1_sigalgs_list takes for a scheme ("" if none).
+std::string_view openssl_sigalg_name(std::uint16_t scheme);
+
+// TLS extensions (IANA ExtensionType registry). `writable`: the hand-built hello
+// knows how to fill it (server_name from the SNI, supported_groups from the
+// groups, padding per RFC 7685 ...).
+struct ExtensionInfo {
+  std::uint16_t code = 0;
+  std::string_view name;  // IANA name ("application_layer_protocol_negotiation")
+  std::string_view alias; // a short name accepted too ("alpn"), or empty
+  bool writable = false;
+};
+std::span<const ExtensionInfo> extensions();
+const ExtensionInfo* find_extension(std::uint16_t code);
+const ExtensionInfo* extension_by_name(std::string_view name_or_alias);
+// IANA name, or "0x...." when unknown.
+std::string extension_name(std::uint16_t code);
+
+// ec_point_formats and psk_key_exchange_modes values by name.
+std::optional<std::uint8_t> point_format_by_name(std::string_view name); // "uncompressed" = 0
+std::optional<std::uint8_t> psk_mode_by_name(std::string_view name);     // "psk_dhe_ke" = 1
+// RFC 8879 certificate compression algorithms: "zlib" 1, "brotli" 2, "zstd" 3.
+std::optional<std::uint16_t> cert_compression_by_name(std::string_view name);
+
+// GREASE code points (RFC 8701): 0x0A0A, 0x1A1A ... 0xFAFA.
+constexpr bool is_grease(std::uint16_t v) {
+  return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
+
 } // namespace edgeshake::tls
