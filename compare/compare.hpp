@@ -29,10 +29,21 @@ inline constexpr const char* permissive = "permissive"; // everything OpenSSL ca
 inline constexpr const char* version = "version";       // permissive, one version: "version/TLSv1"
 inline constexpr const char* profile_version =
     "profile"; // the profile, one version: "profile/TLSv1"
-inline constexpr const char* profile_any_group = "profile_any_group"; // profile ciphers, all groups
+// The wire probes (Engine::wire): the profile's exact ClientHello, one per hello
+// the edge may send: "wire" when there is one, else "wire/<label>"
+// ("wire/classical", "wire/post_quantum"); a hello larger than one TCP segment
+// also goes out in one segment ("wire/post_quantum/one_segment") to tell a
+// middlebox that drops split hellos from an origin that refuses the hello.
+inline constexpr const char* wire = "wire";
+inline constexpr const char* one_segment = "one_segment";
+// Swap probes, on the wire so they can offer what OpenSSL cannot:
+inline constexpr const char* profile_any_group = "profile_any_group"; // profile suites, all groups
 inline constexpr const char* profile_any_cipher =
-    "profile_any_cipher"; // all ciphers, profile groups
+    "profile_any_cipher"; // all suites, profile groups
 } // namespace probe_label
+
+// "wire" or "wire/<label>" for hello `index` of `cdn`.
+std::string wire_label(const profiles::Profile& cdn, std::size_t index);
 
 struct OriginTarget {
   std::string name;  // as the user gave it ("origin.example" or the IP)
@@ -83,6 +94,14 @@ struct Fix {
   bool operator==(const Fix&) const = default;
 };
 
+// A profile field a conclusion rests on that the provider does not document:
+// the profile assumes its value (docs/profiles.md, provenance).
+struct AssumedField {
+  std::string field; // "tcp_max_segment"
+  std::string note;  // the assumption, from the profile
+  bool operator==(const AssumedField&) const = default;
+};
+
 struct Finding {
   std::string id; // stable: "cert_expired"
   Severity severity = Severity::info;
@@ -92,15 +111,20 @@ struct Finding {
   std::vector<ModeResult> predicted;
   std::vector<EvidenceItem> evidence;
   std::vector<Fix> fixes;
+  // The ClientHello fields the conclusion rests on (profiles::hello_field_names()),
+  // and those of them the profile marks assumed.
+  std::vector<std::string> depends_on;
+  std::vector<AssumedField> assumed;
   bool operator==(const Finding&) const = default;
 };
 
 struct ModeVerdict {
   std::string mode;
   std::string label;
-  std::string result;  // worst over all findings and origins
-  std::string cause;   // finding id that decided it ("none" when ok)
-  std::string summary; // that finding's summary
+  std::string result;                // worst over all findings and origins
+  std::string cause;                 // finding id that decided it ("none" when ok)
+  std::string summary;               // that finding's summary
+  std::vector<AssumedField> assumed; // that finding's assumed fields
   bool operator==(const ModeVerdict&) const = default;
 };
 

@@ -134,6 +134,15 @@ Diagnosis diagnose(const DiagnoseInput& input) {
   }
   bool problem = std::any_of(d.findings.begin(), d.findings.end(),
                              [](const Finding& f) { return f.severity != Severity::info; });
+  auto assumed_of = [&input](const std::vector<std::string>& fields) {
+    std::vector<AssumedField> out;
+    for (const auto& field : fields) {
+      auto it = input.cdn.provenance.find(field);
+      if (it != input.cdn.provenance.end() && it->second.kind == profiles::SourceKind::assumed)
+        out.push_back({field, it->second.note});
+    }
+    return out;
+  };
   if (!problem) {
     Finding none = rules::make_finding("none", nullptr, ctx.predict_ok());
     none.severity = Severity::info;
@@ -145,27 +154,50 @@ Diagnosis diagnose(const DiagnoseInput& input) {
       if (const auto* p = o.get(probe_label::primary)) {
         none.evidence.push_back(rules::evidence(o, *p));
       }
+      for (const auto* p : rules::exact_hellos(o))
+        none.evidence.push_back(rules::evidence(o, *p));
     }
+    none.depends_on = rules::whole_hello(ctx);
     d.findings.push_back(std::move(none));
   }
+  for (auto& f : d.findings)
+    f.assumed = assumed_of(f.depends_on);
   std::stable_sort(d.findings.begin(), d.findings.end(), [](const Finding& a, const Finding& b) {
     return static_cast<int>(a.severity) > static_cast<int>(b.severity);
   });
 
   for (std::size_t i = 0; i < ctx.modes.size(); ++i) {
     const auto* m = ctx.modes[i];
-    ModeVerdict v{m->name, m->label,
-                  m->transport == profiles::Transport::plaintext ? "untested" : "ok", "none",
-                  m->transport == profiles::Transport::plaintext
-                      ? "plain HTTP to the origin's port 80, which edgeshake does not test"
-                      : "no problem found"};
+    const bool plaintext = m->transport == profiles::Transport::plaintext;
+    ModeVerdict v{m->name,
+                  m->label,
+                  plaintext ? "untested" : "ok",
+                  "none",
+                  plaintext ? "plain HTTP to the origin's port 80, which edgeshake does not test"
+                            : "no problem found",
+                  {}};
+    const Finding* decided = nullptr;
     for (const auto& f : d.findings) {
       if (i < f.predicted.size() && rules::is_failure_result(f.predicted[i].result)) {
-        v.result = f.predicted[i].result;
-        v.cause = f.id;
-        v.summary = f.summary;
+        decided = &f;
         break;
       }
+    }
+    // No failure, but a finding could not test this mode (the certificate was
+    // out of reach): the mode is untested, not ok.
+    if (!decided && !plaintext)
+      for (const auto& f : d.findings)
+        if (i < f.predicted.size() && f.predicted[i].result == "untested") {
+          decided = &f;
+          break;
+        }
+    if (decided) {
+      v.result = decided->predicted[i].result;
+      v.cause = decided->id;
+      v.summary = decided->summary;
+      v.assumed = decided->assumed;
+    } else if (!plaintext) {
+      v.assumed = assumed_of(rules::whole_hello(ctx)); // "ok" rests on the whole hello
     }
     d.verdicts.push_back(std::move(v));
   }

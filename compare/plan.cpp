@@ -6,6 +6,13 @@
 //   profile/<v>          the CDN's profile, one version alone
 //   profile_any_group    the CDN's suites with every group: is it the groups?
 //   profile_any_cipher   every suite with the CDN's groups: is it the suites?
+//   wire[/<label>]       the CDN's exact ClientHello, one per hello it may send,
+//                        judged at the ServerHello: does the origin accept it?
+//   wire/<label>/one_segment   a hello larger than one TCP segment, in one
+// The wire probes and the two swaps are hand-built hellos (Engine::wire), so
+// they offer exactly what the CDN offers, also what OpenSSL 3.0 cannot (ML-KEM,
+// 3DES, RC4); the others are OpenSSL handshakes, which also fetch the
+// certificate and send the HTTP request.
 // They are independent, so all of them run at once: a diagnosis costs about one
 // connection's worth of round trips, not one per probe.
 #include "compare/compare.hpp"
@@ -53,6 +60,13 @@ std::optional<std::string> cdn_sni(const profiles::Profile& cdn, const std::stri
     return std::nullopt;
   }
   return std::nullopt;
+}
+
+std::string wire_label(const profiles::Profile& cdn, std::size_t index) {
+  if (cdn.hellos.size() <= 1 || index >= cdn.hellos.size() || cdn.hellos[index].label.empty())
+    return cdn.hellos.size() <= 1 ? std::string(probe_label::wire)
+                                  : std::string(probe_label::wire) + "/" + std::to_string(index);
+  return std::string(probe_label::wire) + "/" + cdn.hellos[index].label;
 }
 
 std::vector<ProbeSpec> plan(const PlanSpec& spec) {
@@ -115,14 +129,38 @@ std::vector<ProbeSpec> plan(const PlanSpec& spec) {
       add(std::string(probe_label::profile_version) + "/" + std::string(to_string(v)),
           [&](ProbeSpec& s) { s.overrides.only_version = v; });
     }
-    add(probe_label::profile_any_group,
-        [&](ProbeSpec& s) { s.overrides.groups = permissive.groups; });
-    add(probe_label::profile_any_cipher, [&](ProbeSpec& s) {
-      s.overrides.ciphers = permissive.ciphers;
-      s.overrides.tls13_ciphersuites = permissive.tls13_ciphersuites;
-      // Keep the CDN's versions, but let the security level admit every suite.
-      s.profile.edit().security_level = 0;
-    });
+    if (spec.cdn.hellos.empty()) {
+      // A profile without a wire hello (built by hand in tests): OpenSSL swaps.
+      add(probe_label::profile_any_group,
+          [&](ProbeSpec& s) { s.overrides.groups = permissive.groups; });
+      add(probe_label::profile_any_cipher, [&](ProbeSpec& s) {
+        s.overrides.ciphers = permissive.ciphers;
+        s.overrides.tls13_ciphersuites = permissive.tls13_ciphersuites;
+        // Keep the CDN's versions, but let the security level admit every suite.
+        s.profile.edit().security_level = 0;
+      });
+      continue;
+    }
+    auto wire = [&](std::string label, std::size_t hello, handshake::WireOverrides o) {
+      add(std::move(label), [&](ProbeSpec& s) {
+        s.engine = handshake::Engine::wire;
+        s.hello = hello;
+        s.wire = o;
+      });
+    };
+    wire(probe_label::profile_any_group, 0, {.every_group = true});
+    wire(probe_label::profile_any_cipher, 0, {.every_suite = true});
+    for (std::size_t i = 0; i < spec.cdn.hellos.size(); ++i) {
+      const auto label = wire_label(spec.cdn, i);
+      wire(label, i, {});
+      // A hello the edge's kernel sends in several segments, once more in one:
+      // the pair tells a middlebox that drops split hellos from an origin that
+      // refuses this hello.
+      const auto& h = spec.cdn.hellos[i];
+      if (h.tcp_max_segment > 0 &&
+          profiles::encoded_size(h, sni ? sni->size() : 0) > h.tcp_max_segment)
+        wire(label + "/" + probe_label::one_segment, i, {.one_segment = true});
+    }
   }
   return out;
 }

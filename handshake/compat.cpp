@@ -3,7 +3,11 @@
 // SSL_group_to_name(ssl, SSL_get_negotiated_group(ssl)) (nghttp2's h2load ladder).
 #include "handshake/detail.hpp"
 
+#include "common/tls_registry.hpp"
+
 #include <openssl/opensslv.h>
+
+#include <cstdio>
 
 namespace edgeshake::handshake::detail {
 
@@ -25,6 +29,14 @@ std::string canonical_group(std::string name) {
 }
 
 } // namespace
+
+std::string group_name(std::uint16_t code) {
+  if (const auto* g = tls::find_group(code))
+    return canonical_group(std::string(g->name));
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%04X", code);
+  return hex;
+}
 
 std::string negotiated_group(SSL* ssl) {
 #if OPENSSL_VERSION_NUMBER >= 0x30200000L

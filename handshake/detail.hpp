@@ -158,6 +158,8 @@ namespace edgeshake::handshake::detail {
 
 // --- compat.cpp: the OpenSSL-version ladders (3.0 here) -----------------------
 std::string negotiated_group(SSL* ssl);
+// A group's name as negotiated_group() spells it ("X25519", "P-256", "X25519MLKEM768").
+std::string group_name(std::uint16_t code);
 std::optional<TlsVersion> negotiated_version(SSL* ssl);
 
 } // namespace edgeshake::handshake::detail

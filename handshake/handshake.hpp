@@ -70,6 +70,22 @@ private:
   std::shared_ptr<const profiles::Profile> m_p;
 };
 
+// Which engine makes the probe.
+enum class Engine {
+  openssl, // OpenSSL completes the handshake (certificate chain, HTTP), configured as
+           // close to the profile's hello as OpenSSL 3.0 allows
+  wire,    // the profile's exact ClientHello, written by hand, read to the ServerHello,
+           // HelloRetryRequest (answered with a second ClientHello), alert, reset or timeout
+};
+
+// Deviations of a wire probe from the profile's hello (diagnose's swap probes).
+struct WireOverrides {
+  bool every_suite = false; // offer every cipher suite of the registry for the offered versions
+  bool every_group = false; // advertise every named group of the registry (key shares unchanged)
+  bool one_segment = false; // write the hello in one TCP segment whatever its size
+  bool operator==(const WireOverrides&) const = default;
+};
+
 struct ProbeSpec {
   std::string label;              // stable name used as evidence: "origin/no_sni"
   Endpoint target;                // numeric address + port
@@ -82,6 +98,9 @@ struct ProbeSpec {
   bool http = false;           // send "GET / HTTP/1.1" after the handshake
   std::string http_host;       // Host header ("" = host, else the address)
   milliseconds timeout{10000}; // whole probe: connect + handshake (+ HTTP)
+  Engine engine = Engine::openssl;
+  std::size_t hello = 0; // wire: which of profile->hellos (the alternatives the edge may send)
+  WireOverrides wire;
   bool operator==(const ProbeSpec&) const = default;
 };
 
@@ -159,6 +178,26 @@ struct Timings {
   bool operator==(const Timings&) const = default;
 };
 
+// What a wire probe sent and what came back, beyond the fields of ProbeResult.
+struct WireResult {
+  bool performed = false;
+  std::string hello_label;     // which of the profile's hellos ("post_quantum"; "" when alone)
+  std::size_t hello_bytes = 0; // the first ClientHello, record headers included
+  std::size_t segments = 0;    // TCP segments it took (what the kernel reports, else computed)
+  std::string response;        // server_hello, hello_retry_request, alert, not_tls, malformed ...
+  std::uint16_t cipher_suite = 0;
+  std::optional<std::uint16_t> group;     // the key share (TLS 1.3) or ECDHE group (TLS 1.2)
+  std::optional<std::uint16_t> hrr_group; // the group a HelloRetryRequest asked for
+  bool second_hello = false;              // a second ClientHello answered the HRR
+  std::size_t second_hello_bytes = 0;
+  std::optional<std::size_t> dh_bits;            // TLS 1.2 DHE prime size
+  std::optional<std::uint16_t> signature_scheme; // TLS 1.2 ServerKeyExchange
+  std::vector<std::uint16_t> server_extensions;  // in the ServerHello, in order
+  bool accepted = false; // the client would go on: everything chosen was offered and allowed
+  std::string refusal;   // else why the client gives up (or why the server refused)
+  bool operator==(const WireResult&) const = default;
+};
+
 struct ProbeResult {
   ProbeSpec spec;
   ProbeStatus status = ProbeStatus::client_error;
@@ -185,11 +224,13 @@ struct ProbeResult {
   HttpResponse http;
   Timings timings;
   std::string first_bytes; // for not_tls: printable excerpt of the reply
+  WireResult wire;         // Engine::wire only
 
   bool operator==(const ProbeResult&) const = default;
 };
 
 std::string_view to_string(ProbeStatus);
+std::string_view to_string(Engine);
 std::string_view to_string(ProbePhase);
 std::string_view to_string(HttpStatus);
 

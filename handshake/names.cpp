@@ -50,6 +50,16 @@ std::string_view to_string(ProbePhase p) {
   return "unknown";
 }
 
+std::string_view to_string(Engine e) {
+  switch (e) {
+  case Engine::openssl:
+    return "openssl";
+  case Engine::wire:
+    return "wire";
+  }
+  return "?";
+}
+
 std::string_view to_string(HttpStatus s) {
   switch (s) {
   case HttpStatus::not_attempted:

@@ -4,6 +4,7 @@
 // the caller's io_context, under one deadline per probe. start() schedules
 // every spec at once within the RunLimits caps; results keep spec order.
 #include "handshake/detail.hpp"
+#include "handshake/wire_probe.hpp"
 
 // g++ 12 misreports asio's awaitable frame allocator (operator new/delete
 // pairs of awaitable_frame_base) as mismatched: a known false positive.
@@ -427,7 +428,8 @@ asio::awaitable<ProbeResult> probe_one(ProbeSpec spec, detail::ContextCache& cac
   SSL_set_connect_state(ssl);
   SSL_set_msg_callback(ssl, on_message);
   SSL_set_msg_callback_arg(ssl, st.get());
-  SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
+  if (s.profile->openssl.status_request)
+    SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
   if (s.sni && !s.sni->empty()) {
     SSL_set_tlsext_host_name(ssl, s.sni->c_str());
     r.sni_sent = true;
@@ -626,8 +628,12 @@ struct Run : std::enable_shared_from_this<Run> {
     fallback.label = specs[index].label;
     fallback.target = specs[index].target;
     fallback.host = specs[index].host;
+    auto& contexts = limits.shared ? limits.shared->cache : cache;
+    const bool wire = specs[index].engine == Engine::wire;
     asio::co_spawn(
-        io, probe_one(std::move(specs[index]), limits.shared ? limits.shared->cache : cache),
+        io,
+        wire ? detail::probe_wire(std::move(specs[index]), contexts)
+             : probe_one(std::move(specs[index]), contexts),
         [self, index, fallback = std::move(fallback)](std::exception_ptr e, ProbeResult r) mutable {
           if (e) {
             r = ProbeResult{};

@@ -122,6 +122,17 @@ CtxEntry build(const ProbeSpec& spec) {
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
   // An edge talks to old origins too: do not refuse servers lacking RFC 5746.
   SSL_CTX_set_options(c, SSL_OP_LEGACY_SERVER_CONNECT);
+  // Leave out what the profile's hello does not carry, as far as OpenSSL 3.0
+  // lets a client (status_request is set per SSL in probe.cpp).
+  const profiles::OpensslHello& oh = p.openssl;
+  if (!oh.session_ticket)
+    SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+  if (!oh.encrypt_then_mac)
+    SSL_CTX_set_options(c, SSL_OP_NO_ENCRYPT_THEN_MAC);
+  if (!oh.extended_master_secret)
+    SSL_CTX_set_options(c, SSL_OP_NO_EXTENDED_MASTER_SECRET);
+  if (oh.padding)
+    SSL_CTX_set_options(c, SSL_OP_TLSEXT_PADDING);
 
   if (spec.client_cert) {
     if (SSL_CTX_use_certificate_chain_file(c, spec.client_cert->cert_file.c_str()) != 1) {
@@ -178,6 +189,8 @@ std::string context_key(const ProbeSpec& spec) {
   add_list(p.signature_algorithms);
   add_list(p.alpn);
   add(std::to_string(p.security_level));
+  add(std::string{p.openssl.session_ticket ? 't' : '-', p.openssl.encrypt_then_mac ? 'e' : '-',
+                  p.openssl.extended_master_secret ? 'm' : '-', p.openssl.padding ? 'p' : '-'});
   add(o.only_version ? std::string(to_string(*o.only_version)) : "-");
   add(o.ciphers ? join(*o.ciphers, ':') : "\x01");
   add(o.tls13_ciphersuites ? join(*o.tls13_ciphersuites, ':') : "\x01");

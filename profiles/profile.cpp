@@ -1,7 +1,148 @@
 // The small vocabulary of profiles.hpp: enum names, mode lookup, error mapping.
 #include "profiles/profiles.hpp"
 
+#include "common/tls_registry.hpp"
+
+#include <algorithm>
+
 namespace edgeshake::profiles {
+
+bool WireHello::has_extension(std::uint16_t type) const {
+  return std::find(extensions.begin(), extensions.end(), type) != extensions.end();
+}
+
+std::size_t encoded_size(const WireHello& h, std::size_t sni_length,
+                         std::optional<std::uint16_t> retry_group) {
+  auto grease = [](std::uint16_t v) { return v == k_grease || tls::is_grease(v); };
+  auto share_size = [&grease](std::uint16_t g) -> std::size_t {
+    if (grease(g))
+      return 1;
+    const auto* info = tls::find_group(g);
+    return info != nullptr && info->key_share_size > 0 ? info->key_share_size : 32;
+  };
+  // Handshake body: legacy_version, random, session id, suites, compression.
+  std::size_t body = 2 + 32 + 1 + 32 + 2 + 2 * h.cipher_suites.size() + 2 + 2;
+  bool padding = false;
+  for (auto type : h.extensions) {
+    std::size_t data = 0;
+    switch (type) {
+    case 0x0000:
+      if (sni_length == 0)
+        continue;
+      data = 2 + 1 + 2 + sni_length;
+      break;
+    case 0x0005:
+      data = 5;
+      break;
+    case 0x000a:
+      data = 2 + 2 * h.groups.size();
+      break;
+    case 0x000b:
+      data = 1 + h.ec_point_formats.size();
+      break;
+    case 0x000d:
+      data = 2 + 2 * h.signature_algorithms.size();
+      break;
+    case 0x0032:
+      data = 2 + 2 * h.signature_algorithms_cert.size();
+      break;
+    case 0x0010:
+      data = 2;
+      for (const auto& p : h.alpn)
+        data += 1 + std::min<std::size_t>(p.size(), 255);
+      break;
+    case 0x001b:
+      data = 1 + 2 * h.compress_certificate.size();
+      break;
+    case 0x002b:
+      data =
+          1 + 2 * (h.supported_versions.empty() ? h.versions.size() : h.supported_versions.size());
+      break;
+    case 0x002d:
+      data = 1 + h.psk_key_exchange_modes.size();
+      break;
+    case 0x0033:
+      data = 2;
+      if (retry_group)
+        data += 4 + share_size(*retry_group);
+      else
+        for (auto g : h.key_shares)
+          data += 4 + share_size(g);
+      break;
+    case 0xff01:
+      data = 1;
+      break;
+    case 0x0015:
+      padding = true;
+      continue;
+    default:
+      break;
+    }
+    body += 4 + data;
+  }
+  // The second GREASE extension carries one byte (wire.cpp).
+  if (std::count_if(h.extensions.begin(), h.extensions.end(), grease) > 1)
+    body += 1;
+  if (padding) {
+    const std::size_t unpadded = 4 + body;
+    if (unpadded > 0xff && unpadded < 0x200) {
+      const std::size_t room = 0x200 - unpadded;
+      body += 4 + (room >= 4 ? room - 4 : 0);
+    }
+  }
+  const std::size_t message = 4 + body;
+  return message + 5 * ((message + 16383) / 16384);
+}
+
+std::string_view to_string(SourceKind k) {
+  switch (k) {
+  case SourceKind::documented:
+    return "documented";
+  case SourceKind::inferred:
+    return "inferred";
+  case SourceKind::assumed:
+    return "assumed";
+  }
+  return "?";
+}
+
+std::optional<SourceKind> parse_source_kind(std::string_view s) {
+  if (s == "documented")
+    return SourceKind::documented;
+  if (s == "inferred")
+    return SourceKind::inferred;
+  if (s == "assumed")
+    return SourceKind::assumed;
+  return std::nullopt;
+}
+
+const std::vector<std::string_view>& hello_field_names() {
+  static const std::vector<std::string_view> names = {"record_version",
+                                                      "legacy_version",
+                                                      "versions",
+                                                      "supported_versions",
+                                                      "cipher_suites",
+                                                      "suite_versions",
+                                                      "extensions",
+                                                      "groups",
+                                                      "key_shares",
+                                                      "ec_point_formats",
+                                                      "signature_algorithms",
+                                                      "signature_algorithms_cert",
+                                                      "alpn",
+                                                      "psk_key_exchange_modes",
+                                                      "compress_certificate",
+                                                      "tcp_max_segment",
+                                                      "sni"};
+  return names;
+}
+
+const VariantValue* Variant::find(std::string_view value) const {
+  for (const auto& v : values)
+    if (v.name == value)
+      return &v;
+  return nullptr;
+}
 
 const Mode* Profile::find_mode(std::string_view mode_name) const {
   for (const auto& m : modes) {

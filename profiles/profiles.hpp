@@ -130,6 +130,13 @@ struct WireHello {
   bool has_extension(std::uint16_t type) const;
 };
 
+// The size of this hello on the wire (record headers included) with a server
+// name of `sni_length` bytes (0: none), as handshake/enumerate/wire.cpp writes
+// it; `retry_group`: the second ClientHello after a HelloRetryRequest for that
+// group (without a cookie). A test checks it against the writer.
+std::size_t encoded_size(const WireHello& hello, std::size_t sni_length,
+                         std::optional<std::uint16_t> retry_group = std::nullopt);
+
 // A named provider option ("pq", "compliance", "http2"): each value edits the
 // hello, and may stand for several hellos the edge chooses between (Cloudflare's
 // Automatic key exchange sends either a classical or a post-quantum key share).

@@ -27,9 +27,12 @@ struct Cert {
   const handshake::CertificateInfo* leaf = nullptr;
 };
 
+// The chain the CDN would get: the primary's, or, when OpenSSL could not
+// complete the primary although the edge's hellos are accepted, the closest
+// probe's that has it (rules/helpers.cpp certificate_source).
 std::optional<Cert> cert_of(const OriginView& o) {
-  const auto* p = o.get(probe_label::primary);
-  if (!handshake_ok(p) || p->chain.empty())
+  const auto* p = certificate_source(o);
+  if (!p || p->chain.empty())
     return std::nullopt;
   return Cert{p, &p->chain.front()};
 }
@@ -85,8 +88,13 @@ Finding cert_finding(std::string_view id, const Context& ctx, const OriginView& 
   auto f = make_finding(id, &o, predict_cert(ctx, c, name_only));
   f.evidence.push_back(evidence(o, *c.primary));
   const auto& v = c.primary->verification;
+  if (c.primary->spec.label != probe_label::primary)
+    f.evidence.push_back(
+        {c.primary->spec.label, o.where(),
+         fmt::format("the certificate comes from this probe: the primary (OpenSSL) could not "
+                     "complete the handshake the edge completes")});
   if (v.performed) {
-    f.evidence.push_back({"primary", o.where(),
+    f.evidence.push_back({c.primary->spec.label, o.where(),
                           fmt::format("verification against {}: {} (code {}, depth {})",
                                       v.trust_store.empty() ? "the trust store" : v.trust_store,
                                       v.code == 0 ? "ok" : v.text, v.code, v.depth)});

@@ -4,6 +4,8 @@
 //   profile_any_cipher (every suite, CDN groups) ok  => the suites
 #include "compare/rules/rule.hpp"
 
+#include "common/tls_registry.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -18,11 +20,12 @@ struct Swap {
   const ProbeResult* any_cipher = nullptr;
 };
 
-// Preconditions shared by the rules here.
+// Preconditions shared by the rules here: every hello the edge may send fails
+// (`primary` is then the first failed exact hello, else the OpenSSL primary).
 std::optional<Swap> swap_evidence(const OriginView& o, const std::vector<Finding>& so_far) {
-  Swap s{o.get(probe_label::primary), o.get(probe_label::profile_any_group),
+  Swap s{edge_failure(o), o.get(probe_label::profile_any_group),
          o.get(probe_label::profile_any_cipher)};
-  if (!s.primary || !s.any_group || !s.any_cipher || has_failure(so_far, o))
+  if (!s.primary || !s.any_group || !s.any_cipher || has_failure(so_far, o) || !edge_all_failed(o))
     return std::nullopt;
   using handshake::ProbeStatus;
   if (s.primary->status != ProbeStatus::tls_alert && s.primary->status != ProbeStatus::eof &&
@@ -30,6 +33,33 @@ std::optional<Swap> swap_evidence(const OriginView& o, const std::vector<Finding
     return std::nullopt;
   }
   return s;
+}
+
+// The suites the edge offers, by name: the wire hello's (which may hold suites
+// OpenSSL cannot offer), else the OpenSSL list.
+std::vector<std::string> offered_suites(const Context& ctx) {
+  if (ctx.cdn().hellos.empty())
+    return ctx.cdn().ciphers;
+  std::vector<std::string> out;
+  for (auto c : ctx.cdn().hellos.front().cipher_suites)
+    if (tls::find_cipher_suite(c) != nullptr &&
+        (tls::version_bit(TlsVersion::tls1_3) & tls::find_cipher_suite(c)->versions) == 0)
+      out.emplace_back(tls::display_name(c));
+  return out;
+}
+
+// When the edge offers the suite the origin picks, but not at that version
+// (Cloudflare: DES-CBC3-SHA at TLS 1.0 only): the versions it accepts it at.
+std::optional<std::vector<TlsVersion>> restricted_versions(const Context& ctx,
+                                                           const ProbeResult& any_cipher) {
+  if (ctx.cdn().hellos.empty() || any_cipher.wire.cipher_suite == 0)
+    return std::nullopt;
+  const auto& h = ctx.cdn().hellos.front();
+  auto it = h.suite_versions.find(any_cipher.wire.cipher_suite);
+  if (it == h.suite_versions.end() || !any_cipher.version ||
+      std::find(it->second.begin(), it->second.end(), *any_cipher.version) != it->second.end())
+    return std::nullopt;
+  return it->second;
 }
 
 // Suites that exist only in TLS 1.2 (AEAD or SHA-2 MAC), by OpenSSL name.
@@ -41,6 +71,18 @@ bool tls12_only(const std::string& name) {
 
 std::string ciphers_line(const profiles::Profile& p) {
   return fmt::format("{}", fmt::join(p.ciphers, ":"));
+}
+
+std::vector<std::string> group_names(const Context& ctx) {
+  if (ctx.cdn().hellos.empty())
+    return ctx.cdn().groups;
+  std::vector<std::string> out;
+  for (auto g : ctx.cdn().hellos.front().groups)
+    if (!tls::is_grease(g) && g != profiles::k_grease) {
+      const auto* info = tls::find_group(g);
+      out.emplace_back(info ? std::string(info->name) : fmt::format("0x{:04X}", g));
+    }
+  return out;
 }
 
 std::vector<Fix> cipher_fixes(const Context& ctx) {
@@ -61,20 +103,22 @@ std::optional<Finding> no_group_overlap(const Context& ctx, const OriginView& o,
     return std::nullopt;
   auto f =
       make_finding("no_group_overlap", &o, ctx.predict_failure(FailureClass::handshake_failure));
+  const auto groups = group_names(ctx);
   f.summary = fmt::format("no common key-exchange group: origin uses {}, {} offers {}",
                           s->any_group->group.empty() ? "another group" : s->any_group->group,
-                          ctx.cdn_name(), fmt::join(ctx.cdn().groups, ", "));
+                          ctx.cdn_name(), fmt::join(groups, ", "));
   f.explanation = fmt::format(
       "With {}'s own suites but every group offered, the handshake succeeds using {}; with its "
       "groups ({}) it fails. The origin's ssl_ecdh_curve (or equivalent) allows no group the CDN "
       "offers.",
       ctx.cdn_name(), s->any_group->group.empty() ? "another group" : s->any_group->group,
-      fmt::join(ctx.cdn().groups, ", "));
+      fmt::join(groups, ", "));
   f.evidence = {evidence(o, *s->primary), evidence(o, *s->any_group), evidence(o, *s->any_cipher)};
   f.fixes = {{"nginx", "ssl_ecdh_curve X25519:prime256v1:secp384r1;"},
              {"apache", "SSLOpenSSLConfCmd Curves X25519:prime256v1:secp384r1"},
              {"haproxy", "ssl-default-bind-curves X25519:P-256:P-384"},
              {"caddy", "tls {\n    curves x25519 secp256r1 secp384r1\n}"}};
+  f.depends_on = {"groups", "key_shares"};
   return f;
 }
 
@@ -102,6 +146,7 @@ std::optional<Finding> no_tls13_cipher_overlap(const Context& ctx, const OriginV
              {"haproxy", "ssl-default-bind-ciphersuites " + suites},
              {"caddy", "Remove the custom TLS 1.3 `ciphers`: Go always enables the standard "
                        "TLS 1.3 suites."}};
+  f.depends_on = {"cipher_suites"};
   return f;
 }
 
@@ -116,7 +161,8 @@ std::optional<Finding> cert_type_cipher_mismatch(const Context& ctx, const Origi
   bool ec = leaf.key_type == "EC";
   bool v12 = s->any_cipher->version == TlsVersion::tls1_2;
   // Suites the CDN offers that authenticate with this key type at this version.
-  bool usable = std::any_of(ctx.cdn().ciphers.begin(), ctx.cdn().ciphers.end(), [&](const auto& c) {
+  const auto suites = offered_suites(ctx);
+  bool usable = std::any_of(suites.begin(), suites.end(), [&](const auto& c) {
     bool ecdsa = c.find("ECDSA") != std::string::npos;
     return ecdsa == ec && (v12 || !tls12_only(c));
   });
@@ -141,6 +187,7 @@ std::optional<Finding> cert_type_cipher_mismatch(const Context& ctx, const Origi
                         "with an RSA key"},
              {"haproxy", "ssl-default-bind-options ssl-min-ver TLSv1.2"},
              {"caddy", "Caddy negotiates TLS 1.2+ by default; remove a `protocols` limit."}};
+  f.depends_on = {"cipher_suites"};
   return f;
 }
 
@@ -153,13 +200,27 @@ std::optional<Finding> no_cipher_overlap(const Context& ctx, const OriginView& o
       make_finding("no_cipher_overlap", &o, ctx.predict_failure(FailureClass::handshake_failure));
   std::string version =
       s->any_cipher->version ? std::string(to_string(*s->any_cipher->version)) : "?";
-  f.summary = fmt::format("no common cipher suite: origin picks {} ({}), {} offers none it accepts",
-                          s->any_cipher->cipher, version, ctx.cdn_name());
-  f.explanation = fmt::format(
-      "Offered every suite, the origin chose {} at {}; offered {}'s {} suites ({}), it refused "
-      "the handshake. The origin's cipher list and the CDN's have nothing in common.",
-      s->any_cipher->cipher, version, ctx.cdn_name(), ctx.cdn().ciphers.size(),
-      fmt::join(ctx.cdn().ciphers, ", "));
+  const auto suites = offered_suites(ctx);
+  if (auto only = restricted_versions(ctx, *s->any_cipher)) {
+    f.summary = fmt::format("no common cipher suite: origin picks {} at {}, which {} accepts only "
+                            "at {}",
+                            s->any_cipher->cipher, version, ctx.cdn_name(), join_versions(*only));
+    f.explanation = fmt::format(
+        "Offered every suite, the origin chose {} at {}. {} offers that suite, but only with {}; "
+        "the other suites it offers at {} ({}) the origin refuses.",
+        s->any_cipher->cipher, version, ctx.cdn_name(), join_versions(*only), version,
+        fmt::join(suites, ", "));
+    f.depends_on = {"cipher_suites", "suite_versions"};
+  } else {
+    f.summary =
+        fmt::format("no common cipher suite: origin picks {} ({}), {} offers none it accepts",
+                    s->any_cipher->cipher, version, ctx.cdn_name());
+    f.explanation = fmt::format(
+        "Offered every suite, the origin chose {} at {}; offered {}'s {} suites ({}), it refused "
+        "the handshake. The origin's cipher list and the CDN's have nothing in common.",
+        s->any_cipher->cipher, version, ctx.cdn_name(), suites.size(), fmt::join(suites, ", "));
+    f.depends_on = {"cipher_suites"};
+  }
   f.evidence = {evidence(o, *s->primary), evidence(o, *s->any_cipher), evidence(o, *s->any_group)};
   f.fixes = cipher_fixes(ctx);
   return f;

@@ -83,7 +83,7 @@ std::optional<Finding> not_tls(const Context& ctx, const OriginView& o,
 std::optional<Finding> tls_handshake_timeout(const Context& ctx, const OriginView& o,
                                              const std::vector<Finding>&) {
   const auto* p = o.get(probe_label::primary);
-  if (!p || p->status != ProbeStatus::handshake_timeout)
+  if (!p || p->status != ProbeStatus::handshake_timeout || edge_accepted(o))
     return std::nullopt;
   auto f = make_finding("tls_handshake_timeout", &o,
                         ctx.predict_failure(FailureClass::handshake_timeout));
@@ -101,7 +101,7 @@ std::optional<Finding> tls_handshake_timeout(const Context& ctx, const OriginVie
 
 std::optional<Finding> connection_reset(const Context& ctx, const OriginView& o,
                                         const std::vector<Finding>& so_far) {
-  const auto* p = o.get(probe_label::primary);
+  const auto* p = edge_failure(o);
   if (!p || p->status != ProbeStatus::reset || has_failure(so_far, o))
     return std::nullopt;
   auto f =
@@ -116,31 +116,41 @@ std::optional<Finding> connection_reset(const Context& ctx, const OriginView& o,
     f.evidence.push_back(evidence(o, *perm));
   f.fixes = {{"any", "Look at the origin's TLS error log at the time of the probe; allow the "
                      "CDN's address ranges in any firewall or IPS."}};
+  f.depends_on = whole_hello(ctx);
   return f;
 }
 
 std::optional<Finding> tls_handshake_failed(const Context& ctx, const OriginView& o,
                                             const std::vector<Finding>& so_far) {
-  const auto* p = o.get(probe_label::primary);
+  const auto* p = edge_failure(o);
   if (!p || has_failure(so_far, o))
     return std::nullopt;
-  if (p->status != ProbeStatus::tls_alert && p->status != ProbeStatus::eof &&
+  // A wire probe that failed in any way the earlier rules left unexplained
+  // (a timeout or reset of one of several hellos included) is a failure the
+  // edge meets; the OpenSSL primary's timeouts and resets have rules of their own.
+  const bool wire = p->spec.engine == handshake::Engine::wire;
+  if (!wire && p->status != ProbeStatus::tls_alert && p->status != ProbeStatus::eof &&
       p->status != ProbeStatus::protocol_error && p->status != ProbeStatus::client_error) {
     return std::nullopt;
   }
   auto f = make_finding("tls_handshake_failed", &o,
-                        ctx.predict_failure(FailureClass::handshake_failure));
+                        ctx.predict_failure(p->status == ProbeStatus::handshake_timeout
+                                                ? FailureClass::handshake_timeout
+                                                : FailureClass::handshake_failure));
   f.summary = fmt::format("the TLS handshake with {} failed ({})", o.where(),
-                          p->alert ? p->alert->name : std::string(to_string(p->status)));
+                          p->alert                   ? p->alert->name
+                          : !p->wire.refusal.empty() ? "the server " + p->wire.refusal
+                                                     : std::string(to_string(p->status)));
   f.explanation =
       "The handshake with exactly the CDN's ClientHello failed, and none of the discriminating "
       "probes isolated a single cause. The evidence lists what each probe offered and got back.";
   f.evidence.push_back(evidence(o, *p));
-  for (const char* label :
-       {probe_label::permissive, probe_label::profile_any_group, probe_label::profile_any_cipher}) {
-    if (const auto* q = o.get(label))
+  for (const char* label : {probe_label::primary, probe_label::permissive,
+                            probe_label::profile_any_group, probe_label::profile_any_cipher}) {
+    if (const auto* q = o.get(label); q && q != p)
       f.evidence.push_back(evidence(o, *q));
   }
+  f.depends_on = whole_hello(ctx);
   f.fixes = {{"any", "Compare the origin's ssl_protocols/ssl_ciphers/ssl_ecdh_curve with the "
                      "profile (`edgeshake profiles show " +
                          ctx.cdn().id + "`) and read the origin's TLS error log."}};

@@ -1,6 +1,8 @@
 // Helpers shared by the rules: predictions per mode, evidence lines.
 #include "compare/rules/rule.hpp"
 
+#include "common/tls_registry.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -79,9 +81,54 @@ std::string offered(const ProbeResult& r) {
   return fmt::format("{} {}, {}, {}, {}{}", p.id, v, c, g, sni, cert);
 }
 
+// A wire probe: which hello, its size and segments, and the swap it makes.
+std::string offered_wire(const ProbeResult& r) {
+  const auto& p = *r.spec.profile;
+  std::string what = fmt::format("{}'s exact hello", p.id);
+  if (!r.wire.hello_label.empty())
+    what = fmt::format("{}'s '{}' hello", p.id, r.wire.hello_label);
+  if (r.spec.wire.every_suite)
+    what += " with every cipher suite";
+  if (r.spec.wire.every_group)
+    what += " with every group";
+  std::string size = fmt::format("{} bytes", r.wire.hello_bytes);
+  if (r.wire.segments > 1)
+    size += fmt::format(" in {} TCP segments", r.wire.segments);
+  else if (r.spec.wire.one_segment)
+    size += " in one TCP segment";
+  std::string sni = r.spec.sni ? "SNI " + *r.spec.sni : std::string("no SNI");
+  return fmt::format("{} ({}, {})", what, size, sni);
+}
+
 } // namespace
 
 std::string describe(const ProbeResult& r) {
+  if (r.spec.engine == handshake::Engine::wire) {
+    std::string got;
+    if (r.status == handshake::ProbeStatus::ok) {
+      got = fmt::format("ServerHello {} {}", r.version ? to_string(*r.version) : "?", r.cipher);
+      if (!r.group.empty())
+        got += " " + r.group;
+    } else if (r.alert && r.alert->received) {
+      got = fmt::format("alert {} {} (sent by the origin)", r.alert->code, r.alert->name);
+    } else if (!r.wire.refusal.empty()) {
+      got = "the client gives up: the server " + r.wire.refusal;
+    } else {
+      got = std::string(to_string(r.status));
+      if (!r.reason.empty())
+        got += ": " + r.reason;
+    }
+    if (r.wire.hrr_group) {
+      const auto* g = tls::find_group(*r.wire.hrr_group);
+      const auto hrr =
+          fmt::format("HelloRetryRequest for {}",
+                      g ? std::string(g->name) : fmt::format("0x{:04X}", *r.wire.hrr_group));
+      got = r.wire.second_hello ? hrr + ", second ClientHello -> " + got : hrr + " -> " + got;
+    }
+    if (r.status == handshake::ProbeStatus::not_tls && !r.first_bytes.empty())
+      got += fmt::format(" (reply began \"{}\")", r.first_bytes.substr(0, 40));
+    return fmt::format("sent {} -> {}", offered_wire(r), got);
+  }
   std::string got;
   using handshake::ProbeStatus;
   switch (r.status) {
@@ -143,6 +190,82 @@ bool handshake_failed(const ProbeResult* r) {
   default:
     return false;
   }
+}
+
+bool is_exact_hello(const ProbeResult& r) {
+  const std::string& l = r.spec.label;
+  if (r.spec.engine != handshake::Engine::wire)
+    return false;
+  if (l == probe_label::wire)
+    return true;
+  const std::string prefix = std::string(probe_label::wire) + "/";
+  return l.rfind(prefix, 0) == 0 && l.find('/', prefix.size()) == std::string::npos;
+}
+
+std::vector<const ProbeResult*> exact_hellos(const OriginView& o) {
+  std::vector<const ProbeResult*> out;
+  for (const auto* p : o.probes)
+    if (is_exact_hello(*p))
+      out.push_back(p);
+  std::sort(out.begin(), out.end(), [](const ProbeResult* a, const ProbeResult* b) {
+    return a->spec.hello < b->spec.hello;
+  });
+  return out;
+}
+
+namespace {
+bool wire_failed(const ProbeResult* r) {
+  return r && r->status != handshake::ProbeStatus::ok;
+}
+} // namespace
+
+bool edge_any_failed(const OriginView& o) {
+  auto hellos = exact_hellos(o);
+  if (hellos.empty())
+    return handshake_failed(o.get(probe_label::primary));
+  return std::any_of(hellos.begin(), hellos.end(), wire_failed);
+}
+
+bool edge_all_failed(const OriginView& o) {
+  auto hellos = exact_hellos(o);
+  if (hellos.empty())
+    return handshake_failed(o.get(probe_label::primary));
+  return std::all_of(hellos.begin(), hellos.end(), wire_failed);
+}
+
+bool edge_accepted(const OriginView& o) {
+  auto hellos = exact_hellos(o);
+  return !hellos.empty() && std::none_of(hellos.begin(), hellos.end(), wire_failed);
+}
+
+const ProbeResult* edge_failure(const OriginView& o) {
+  for (const auto* p : exact_hellos(o))
+    if (wire_failed(p))
+      return p;
+  const auto* primary = o.get(probe_label::primary);
+  return handshake_failed(primary) ? primary : nullptr;
+}
+
+const ProbeResult* certificate_source(const OriginView& o) {
+  const auto* primary = o.get(probe_label::primary);
+  if (handshake_ok(primary))
+    return primary->chain.empty() ? nullptr : primary;
+  if (!edge_accepted(o))
+    return nullptr;
+  if (const auto* p = o.get(probe_label::permissive); handshake_ok(p) && !p->chain.empty())
+    return p;
+  for (const auto* p : exact_hellos(o))
+    if (!p->chain.empty())
+      return p;
+  return nullptr;
+}
+
+std::vector<std::string> whole_hello(const Context& ctx) {
+  std::vector<std::string> out;
+  for (auto name : profiles::hello_field_names())
+    if (ctx.cdn().provenance.count(std::string(name)))
+      out.emplace_back(name);
+  return out;
 }
 
 bool alert_is(const ProbeResult* r, int code) {

@@ -50,7 +50,7 @@ std::optional<Finding> legacy_protocol_only(const Context& ctx, const OriginView
   const auto* primary = o.get(probe_label::primary);
   std::optional<Finding> f;
   if (common.empty()) {
-    if (!handshake_failed(primary))
+    if (!edge_all_failed(o))
       return std::nullopt; // contradicting evidence: stay silent
     f = make_finding("legacy_protocol_only", &o,
                      ctx.predict_failure(FailureClass::handshake_failure));
@@ -75,6 +75,7 @@ std::optional<Finding> legacy_protocol_only(const Context& ctx, const OriginView
   if (primary)
     f->evidence.push_back(evidence(o, *primary));
   f->fixes = protocol_fixes(ctx);
+  f->depends_on = {"versions"};
   return f;
 }
 
@@ -83,7 +84,7 @@ std::optional<Finding> protocol_mismatch(const Context& ctx, const OriginView& o
   auto accepted = accepted_versions(o);
   const auto* primary = o.get(probe_label::primary);
   if (accepted.empty() || !common_versions(ctx, accepted).empty() || has_failure(so_far, o) ||
-      !handshake_failed(primary)) {
+      !edge_all_failed(o)) {
     return std::nullopt;
   }
   auto f =
@@ -101,7 +102,10 @@ std::optional<Finding> protocol_mismatch(const Context& ctx, const OriginView& o
     }
   }
   f.evidence.push_back(evidence(o, *primary));
+  if (const auto* judged = edge_failure(o); judged && judged != primary)
+    f.evidence.push_back(evidence(o, *judged));
   f.fixes = protocol_fixes(ctx);
+  f.depends_on = {"versions"};
   return f;
 }
 

@@ -65,6 +65,27 @@ EvidenceItem evidence(const ProbeResult& r);
 
 bool handshake_ok(const ProbeResult* r);
 bool handshake_failed(const ProbeResult* r); // got past TCP, failed in TLS
+
+// The judge: the wire probes that send exactly a hello the edge may send
+// ("wire", "wire/<label>"; not the one_segment twins or the swaps), in the
+// profile's hello order. Without wire probes (hand-built profiles) the primary
+// probe stands in for them.
+bool is_exact_hello(const ProbeResult& r);
+std::vector<const ProbeResult*> exact_hellos(const OriginView& o);
+bool edge_any_failed(const OriginView& o); // the origin fails some hello the edge may send
+bool edge_all_failed(const OriginView& o); // ... every one
+bool edge_accepted(const OriginView& o);   // wire probes exist and every one was accepted
+// The first failed exact hello (else the primary, when it failed), or nullptr.
+const ProbeResult* edge_failure(const OriginView& o);
+// The probe whose certificate chain stands for the origin's: the primary when it
+// completed; when the edge's hellos are accepted but OpenSSL could not complete
+// the primary (a group or suite beyond OpenSSL 3.0), the closest probe that has
+// the chain (permissive, else a TLS <= 1.2 wire probe, which reads it in clear).
+const ProbeResult* certificate_source(const OriginView& o);
+
+// Every hello field the profile has provenance for (for findings that rest on
+// the whole hello: "no problem found", the catch-alls).
+std::vector<std::string> whole_hello(const Context& ctx);
 bool alert_is(const ProbeResult* r, int code);
 bool has_failure(const std::vector<Finding>& so_far, const OriginView& o);
 bool has_id(const std::vector<Finding>& so_far, const OriginView& o, std::string_view id);
@@ -131,6 +152,17 @@ std::optional<Finding> hostname_mismatch(const Context&, const OriginView&,
 std::optional<Finding> weak_key(const Context&, const OriginView&, const std::vector<Finding>&);
 std::optional<Finding> weak_signature(const Context&, const OriginView&,
                                       const std::vector<Finding>&);
+// rules/wire.cpp
+std::optional<Finding> cert_signature_scheme_unsupported(const Context&, const OriginView&,
+                                                         const std::vector<Finding>&);
+std::optional<Finding> split_client_hello_dropped(const Context&, const OriginView&,
+                                                  const std::vector<Finding>&);
+std::optional<Finding> post_quantum_key_share_rejected(const Context&, const OriginView&,
+                                                       const std::vector<Finding>&);
+std::optional<Finding> hello_retry_failed(const Context&, const OriginView&,
+                                          const std::vector<Finding>&);
+std::optional<Finding> handshake_judged_on_wire(const Context&, const OriginView&,
+                                                const std::vector<Finding>&);
 // rules/http.cpp
 std::optional<Finding> http_response_timeout(const Context&, const OriginView&,
                                              const std::vector<Finding>&);

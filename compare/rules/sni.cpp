@@ -42,6 +42,7 @@ std::optional<Finding> sni_unknown_rejected(const Context& ctx, const OriginView
       name);
   f.evidence.push_back(evidence(o, *p));
   f.fixes = server_block_fixes(name);
+  f.depends_on = {"sni"};
   return f;
 }
 
@@ -52,7 +53,7 @@ std::optional<Finding> sni_required(const Context& ctx, const OriginView& o,
     return std::nullopt;
   if (const auto* with = o.get(probe_label::with_sni)) {
     // The CDN sends no SNI: a failure when the same hello with SNI works.
-    if (!handshake_failed(primary) || !handshake_ok(with) || has_failure(so_far, o)) {
+    if (!edge_all_failed(o) || !handshake_ok(with) || has_failure(so_far, o)) {
       return std::nullopt;
     }
     auto f = make_finding("sni_required", &o, ctx.predict_failure(FailureClass::handshake_failure));
@@ -73,6 +74,7 @@ std::optional<Finding> sni_required(const Context& ctx, const OriginView& o,
                {"any", "Or give the origin a default server that accepts handshakes without SNI "
                        "(nginx: a `default_server` block with a certificate instead of "
                        "`ssl_reject_handshake on`)."}};
+    f.depends_on = {"sni"};
     return f;
   }
   // The CDN sends SNI: needing SNI only bites other clients, a warning.
@@ -96,6 +98,7 @@ std::optional<Finding> sni_required(const Context& ctx, const OriginView& o,
                        "server {\n    listen 443 ssl default_server;\n"
                        "    ssl_certificate     /etc/ssl/site.crt;\n"
                        "    ssl_certificate_key /etc/ssl/site.key;\n}"}};
+  f.depends_on = {"sni"};
   return f;
 }
 

@@ -11,16 +11,15 @@
 //    and ALPN (TLS <= 1.2 ServerHello).
 #include "handshake/enumerate/enumerate.hpp"
 
+#include "handshake/enumerate/connection.hpp"
 #include "handshake/enumerate/tables.hpp"
 #include "handshake/enumerate/wire.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
-#include <asio/write.hpp>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -221,7 +220,7 @@ private:
     w.timer->cancel();
   }
 
-  // One TCP connection: send `hello` (in two segments when split_at > 0), read
+  // One TCP connection: send `hello` (in two writes when split_at > 0), read
   // until the parser says it has enough, the server closes, or the deadline.
   awaitable<Exchange> exchange(std::vector<std::uint8_t> hello, ParseOptions options, int priority,
                                std::size_t split_at = 0) {
@@ -230,91 +229,22 @@ private:
       Engine* e;
       ~Slot() { e->release(); }
     } slot{this};
-    struct State {
-      explicit State(asio::io_context& io) : socket(io), timer(io) {}
-      asio::ip::tcp::socket socket;
-      asio::steady_timer timer;
-      bool timed_out = false;
-    };
-    auto st = std::make_shared<State>(m_io);
-    const auto start = Clock::now();
+    Connection connection(m_io, ConnectionSpec{m_result.spec.target, m_result.spec.timeout, 0});
     Exchange ex;
-    st->timer.expires_after(m_result.spec.timeout);
-    st->timer.async_wait([st](std::error_code ec) {
-      if (!ec) {
-        st->timed_out = true;
-        std::error_code ignore;
-        st->socket.close(ignore);
-      }
-    });
-    std::error_code ec;
-    const auto address = asio::ip::make_address(m_result.spec.target.address, ec);
-    if (ec) {
-      ex.transport = ProbeOutcome::network_error;
-      ex.response.detail = "bad address: " + ec.message();
-      co_return ex;
-    }
     ++m_result.connections;
-    co_await st->socket.async_connect({address, m_result.spec.target.port},
-                                      asio::redirect_error(use_awaitable, ec));
-    auto finish = [&] {
-      st->timer.cancel();
-      std::error_code ignore;
-      st->socket.close(ignore);
-      ex.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-    };
-    if (ec) {
-      ex.transport = st->timed_out                           ? ProbeOutcome::connect_timeout
-                     : ec == asio::error::connection_refused ? ProbeOutcome::refused
-                                                             : ProbeOutcome::network_error;
-      ex.response.detail =
-          st->timed_out ? "TCP connect timed out after " + ms_text(timeout()) : ec.message();
-      finish();
+    auto connected = co_await connection.connect();
+    if (connected.transport != ProbeOutcome::accepted) {
+      ex.transport = connected.transport;
+      ex.response = std::move(connected.response);
+      ex.elapsed = connection.elapsed();
       co_return ex;
     }
-    st->socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    if (split_at > 0 && split_at < hello.size()) {
-      co_await asio::async_write(st->socket, asio::buffer(hello.data(), split_at),
-                                 asio::redirect_error(use_awaitable, ec));
-      if (!ec)
-        co_await asio::async_write(st->socket,
-                                   asio::buffer(hello.data() + split_at, hello.size() - split_at),
-                                   asio::redirect_error(use_awaitable, ec));
-    } else {
-      co_await asio::async_write(st->socket, asio::buffer(hello),
-                                 asio::redirect_error(use_awaitable, ec));
-    }
-    std::vector<std::uint8_t> buffer;
-    std::array<std::uint8_t, 16384> chunk{};
-    while (!ec) {
-      const auto n = co_await st->socket.async_read_some(asio::buffer(chunk),
-                                                         asio::redirect_error(use_awaitable, ec));
-      buffer.insert(buffer.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
-      if (n > 0) {
-        ex.response = parse_server_response(buffer, options);
-        if (ex.response.complete(options) || buffer.size() >= k_max_response_bytes) {
-          ex.transport = ProbeOutcome::accepted;
-          finish();
-          co_return ex;
-        }
-      }
-    }
-    // The write or a read failed: the server closed, reset, or the deadline hit.
-    ex.response = parse_server_response(buffer, options);
-    if (ex.response.complete(options) && ex.response.kind != ResponseKind::empty)
-      ex.transport = ProbeOutcome::accepted; // e.g. an alert followed by a close
-    else if (st->timed_out)
-      ex.transport = ProbeOutcome::timeout;
-    else
-      ex.transport = ProbeOutcome::closed;
-    if (ex.response.detail.empty() && ex.transport == ProbeOutcome::timeout)
-      ex.response.detail = "no answer within " + ms_text(timeout()) +
-                           (buffer.empty() ? ""
-                                           : " (" + std::to_string(buffer.size()) +
-                                                 " bytes of an incomplete answer)");
-    else if (ex.response.detail.empty() && ex.transport != ProbeOutcome::accepted)
-      ex.response.detail = ec.message();
-    finish();
+    co_await connection.write(hello, split_at);
+    auto read = co_await connection.read(options);
+    ex.transport = read.transport;
+    ex.response = std::move(read.response);
+    connection.close();
+    ex.elapsed = connection.elapsed();
     co_return ex;
   }
 
@@ -957,14 +887,6 @@ private:
     sr.outcome = rec.outcome;
     sr.alert = rec.alert;
     sr.group = rec.group;
-  }
-
-  std::chrono::milliseconds timeout() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(m_result.spec.timeout);
-  }
-  static std::string ms_text(std::chrono::milliseconds ms) {
-    return ms.count() % 1000 == 0 ? std::to_string(ms.count() / 1000) + " s"
-                                  : std::to_string(ms.count()) + " ms";
   }
 
   void classify_overall() {
