@@ -49,6 +49,14 @@ Ptr<EVP_PKEY> make_key(const KeySpec& spec) {
   case KeySpec::Type::ed25519:
     k = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
     break;
+  case KeySpec::Type::rsa_pss: { // EVP_PKEY_Q_keygen knows no "RSA-PSS" in OpenSSL 3.0
+    EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "RSA-PSS", nullptr);
+    if (ctx && EVP_PKEY_keygen_init(ctx) == 1 &&
+        EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, spec.rsa_bits) == 1)
+      EVP_PKEY_generate(ctx, &k);
+    EVP_PKEY_CTX_free(ctx);
+    break;
+  }
   }
   if (!k)
     die("key generation failed");
@@ -147,6 +155,9 @@ void fill_facts(IssuedCert& out, X509* cert, EVP_PKEY* key, const CertOptions& o
     break;
   case KeySpec::Type::ed25519:
     out.key_type = "ED25519";
+    break;
+  case KeySpec::Type::rsa_pss:
+    out.key_type = "RSA-PSS";
     break;
   }
   out.signature_algorithm = OBJ_nid2ln(X509_get_signature_nid(cert));

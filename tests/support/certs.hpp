@@ -28,12 +28,14 @@ namespace edgeshake::testing {
 namespace fs = std::filesystem;
 
 struct KeySpec {
-  enum class Type { rsa, ec, ed25519 };
+  enum class Type { rsa, ec, ed25519, rsa_pss }; // rsa_pss: an id-RSASSA-PSS key (rsa_bits)
   Type type = Type::ec;
   int rsa_bits = 2048;
   std::string curve = "prime256v1"; // OpenSSL curve name for Type::ec
   static KeySpec rsa(int bits) { return {Type::rsa, bits, {}}; }
   static KeySpec ec(std::string curve_name) { return {Type::ec, 0, std::move(curve_name)}; }
+  static KeySpec ed25519() { return {Type::ed25519, 0, {}}; }
+  static KeySpec rsa_pss(int bits) { return {Type::rsa_pss, bits, {}}; }
 };
 
 struct CertOptions {
@@ -64,7 +66,7 @@ struct IssuedCert {
   std::chrono::sys_seconds not_after{};
   std::string sha256;   // upper-case hex, colon-separated ("AB:CD:...")
   std::string serial;   // upper-case hex
-  std::string key_type; // "RSA", "EC", "ED25519"
+  std::string key_type; // "RSA", "EC", "ED25519", "RSA-PSS"
   int key_bits = 0;
   std::string curve;               // EC only
   std::string signature_algorithm; // "sha256WithRSAEncryption", "ecdsa-with-SHA256"...
