@@ -12,6 +12,7 @@
 #include <asio/io_context.hpp>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
@@ -23,6 +24,7 @@ struct CompareArgs {
   std::vector<std::string> targets;
   bool all_addresses = false;
   std::string profile = "cloudflare";
+  std::vector<std::string> variants;
   std::string sni;
   std::string trust_store;
   std::vector<std::string> resolvers;
@@ -81,7 +83,7 @@ int run_compare(const CompareArgs& a) {
     if (!std::filesystem::exists(a.trust_store, ec))
       return report_error(Error(ErrorCode::io, "no such file: " + a.trust_store, "--trust-store"));
   }
-  auto profile = profiles::find(a.profile);
+  auto profile = find_profile(a.profile, a.variants);
   if (!profile)
     return report_error(profile.error());
   resolve::ResolverOptions ropts;
@@ -125,6 +127,7 @@ int run_compare(const CompareArgs& a) {
   std::vector<CompareInput> rows;
   std::vector<handshake::ProbeSpec> specs;
   std::vector<std::pair<std::size_t, std::size_t>> spec_of; // row -> (primary, no_sni or npos)
+  std::vector<std::vector<std::size_t>> wire_of;            // row -> its wire probes
   const handshake::SharedProfile shared_profile(*profile);  // one copy for every probe
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const auto& hp = inputs[i];
@@ -137,6 +140,7 @@ int run_compare(const CompareArgs& a) {
                              : "no address";
       rows.push_back(std::move(in));
       spec_of.emplace_back(std::string::npos, std::string::npos);
+      wire_of.emplace_back();
       continue;
     }
     auto targets = expanded[i].targets;
@@ -157,6 +161,18 @@ int run_compare(const CompareArgs& a) {
       const std::size_t primary = specs.size();
       std::size_t no_sni = std::string::npos;
       specs.push_back(spec);
+      // The edge's exact hellos, on the wire (they judge the handshake).
+      std::vector<std::size_t> wire;
+      for (std::size_t h = 0; h < profile->hellos.size(); ++h) {
+        handshake::ProbeSpec w = spec;
+        w.label = profile->hellos.size() == 1 || profile->hellos[h].label.empty()
+                      ? "wire"
+                      : "wire/" + profile->hellos[h].label;
+        w.engine = handshake::Engine::wire;
+        w.hello = h;
+        wire.push_back(specs.size());
+        specs.push_back(std::move(w));
+      }
       if (spec.sni) {
         spec.label = "no_sni";
         spec.sni.reset();
@@ -165,6 +181,7 @@ int run_compare(const CompareArgs& a) {
       }
       rows.push_back(std::move(in));
       spec_of.emplace_back(primary, no_sni);
+      wire_of.push_back(std::move(wire));
     }
   }
   // One start() per probe (a shared budget keeps the caps) so that a deadline
@@ -176,8 +193,14 @@ int run_compare(const CompareArgs& a) {
   std::vector<std::string> unfinished;
   for (std::size_t r = 0; r < rows.size(); ++r) {
     auto [p, n] = spec_of[r];
-    if ((p != std::string::npos && !results[p]) || (n != std::string::npos && !results[n])) {
-      for (auto i : {p, n}) {
+    std::vector<std::size_t> mine = wire_of[r];
+    mine.push_back(p);
+    mine.push_back(n);
+    const bool all_done = std::all_of(mine.begin(), mine.end(), [&](std::size_t i) {
+      return i == std::string::npos || results[i];
+    });
+    if (!all_done) {
+      for (auto i : mine) {
         if (i != std::string::npos && !results[i])
           unfinished.push_back(specs[i].label + " " + specs[i].target.to_string());
       }
@@ -187,6 +210,8 @@ int run_compare(const CompareArgs& a) {
       rows[r].primary = *results[p];
     if (n != std::string::npos)
       rows[r].no_sni = *results[n];
+    for (auto i : wire_of[r])
+      rows[r].wire.push_back(*results[i]);
     shown.push_back(std::move(rows[r]));
   }
   rows = std::move(shown);
@@ -225,6 +250,7 @@ void add_compare_command(CLI::App& app, Action& run) {
       ->required();
   sub->add_flag("--all-addresses", args->all_addresses,
                 "Expand each name to all its A/AAAA addresses (default: the first)");
+  add_variant_option(*sub, args->variants);
   sub->add_option("--profile", args->profile, "Bundled profile id or a .toml file")
       ->capture_default_str();
   sub->add_option("--sni", args->sni, "Send this server_name (and verify against it)");

@@ -71,6 +71,7 @@ void add_diagnose_command(CLI::App& app, Action& run) {
       "Do not resolve or probe the edge (check origins only, e.g. before enabling a CDN)");
   sub->add_option("--cdn", o.cdn, "auto (detect), a profile name, or a profile file")
       ->default_str("auto");
+  add_variant_option(*sub, o.variants);
   sub->add_option("--mode", o.mode, "SSL mode to predict (e.g. flexible, full, strict) or all")
       ->default_str("all");
   sub->add_option("--port", flags->port, "Origin and edge port (default 443)");

@@ -28,6 +28,7 @@ struct ProbeArgs {
   std::string sni;
   bool no_sni = false;
   std::string profile = "cloudflare";
+  std::vector<std::string> variants; // --variant NAME=VALUE
   std::string trust_store;
   std::string client_cert;
   std::string client_key;
@@ -91,7 +92,7 @@ int run_probe(const ProbeArgs& args) {
       if (auto ok = readable(path, flag); !ok)
         return report_error(ok.error());
   }
-  auto profile = profiles::find(args.profile);
+  auto profile = find_profile(args.profile, args.variants);
   if (!profile)
     return report_error(profile.error());
 
@@ -155,6 +156,19 @@ int run_probe(const ProbeArgs& args) {
     spec.http = args.http;
     spec.http_host = hp->host;
     spec.timeout = *timeout;
+    // The edge's exact hellos, on the wire: they judge the handshake.
+    for (std::size_t h = 0; h < profile->hellos.size(); ++h) {
+      handshake::ProbeSpec w = spec;
+      const auto& label = profile->hellos[h].label;
+      w.label =
+          (label.empty() || profile->hellos.size() == 1 ? std::string("wire") : "wire/" + label) +
+          "/" + ep.to_string();
+      w.engine = handshake::Engine::wire;
+      w.hello = h;
+      w.http = false;
+      w.client_cert.reset();
+      specs.push_back(std::move(w));
+    }
     specs.push_back(std::move(spec));
   }
   // One start() per probe so that a deadline can say which ones finished.
@@ -172,12 +186,25 @@ int run_probe(const ProbeArgs& args) {
   }
 
   const profiles::Verify verify = default_verify(*profile);
+  // The wire probes of each OpenSSL probe's address.
+  auto wire_of = [&results](const handshake::ProbeResult& r) {
+    std::vector<const handshake::ProbeResult*> out;
+    for (const auto& w : results)
+      if (w.spec.engine == handshake::Engine::wire && w.spec.target == r.spec.target)
+        out.push_back(&w);
+    return out;
+  };
   bool all_ok = true;
   bool could_not_run = false;
   for (const auto& r : results) {
-    all_ok = all_ok && probe_verdict(r, verify) == "ok";
-    could_not_run = could_not_run || r.status == handshake::ProbeStatus::client_error;
+    if (r.spec.engine == handshake::Engine::wire)
+      continue;
+    const auto verdict = probe_verdict(r, verify, wire_of(r));
+    all_ok = all_ok && verdict == "ok";
+    could_not_run = could_not_run || verdict == "certificate_unavailable";
   }
+  for (const auto& r : results)
+    could_not_run = could_not_run || r.status == handshake::ProbeStatus::client_error;
   const int code = could_not_run || run_deadline.hit() ? k_exit_incomplete
                    : all_ok                            ? k_exit_ok
                                                        : k_exit_problem;
@@ -186,18 +213,15 @@ int run_probe(const ProbeArgs& args) {
     nlohmann::json probes = nlohmann::json::array();
     for (const auto& r : results) {
       auto j = to_json(r, args.verbose);
-      j["verdict"] = probe_verdict(r, verify);
+      if (r.spec.engine != handshake::Engine::wire)
+        j["verdict"] = probe_verdict(r, verify, wire_of(r));
       probes.push_back(std::move(j));
     }
     nlohmann::json out = {
         {"schema_version", 1},
         {"command", "probe"},
         {"input", args.host},
-        {"profile",
-         {{"id", profile->id},
-          {"name", profile->name},
-          {"mode", profile->default_mode},
-          {"verify", profiles::to_string(verify)}}},
+        {"profile", profile_json(*profile, verify)},
         {"resolution", resolution ? to_json(*resolution) : nlohmann::json(nullptr)},
         {"verdict", run_deadline.hit() ? "deadline_exceeded"
                     : could_not_run    ? "could_not_run"
@@ -214,10 +238,14 @@ int run_probe(const ProbeArgs& args) {
     std::string text;
     if (resolution)
       text += targets_text(*resolution, style);
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      if (i > 0 || resolution)
+    bool first = !resolution;
+    for (const auto& r : results) {
+      if (r.spec.engine == handshake::Engine::wire)
+        continue; // shown with the OpenSSL probe of the same address
+      if (!first)
         text += "\n";
-      text += probe_text(results[i], style, args.verbose, verify);
+      first = false;
+      text += probe_text(r, style, args.verbose, verify, wire_of(r));
     }
     fmt::print("{}", text);
   }
@@ -246,6 +274,7 @@ void add_probe_command(CLI::App& app, Action& run) {
   sni->excludes(no_sni);
   sub->add_option("--profile", args->profile, "Bundled profile id or a .toml file")
       ->capture_default_str();
+  add_variant_option(*sub, args->variants);
   sub->add_option("--trust-store", args->trust_store,
                   "PEM file (or directory) to verify the chain against (default: profile's)");
   auto* cert = sub->add_option("--client-cert", args->client_cert, "Client certificate (PEM)");

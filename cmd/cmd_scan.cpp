@@ -40,6 +40,7 @@ using nlohmann::json;
 struct ScanArgs {
   std::string targets;
   std::string cdn = "auto";
+  std::vector<std::string> variants;
   std::string mode = "all";
   int concurrency = 64;
   int per_address = 16;
@@ -405,6 +406,7 @@ int run_scan(const ScanArgs& a) {
 
   DiagnoseOptions base;
   base.cdn = a.cdn;
+  base.variants = a.variants;
   base.mode = a.mode;
   base.resolvers = a.resolvers;
   base.trust_store = a.trust_store;
@@ -416,8 +418,12 @@ int run_scan(const ScanArgs& a) {
   base.deadline = std::nullopt;
   // Check the shared options once, not once per site.
   if (a.cdn != "auto") {
-    if (auto p = profiles::find(a.cdn); !p)
+    if (auto p = find_profile(a.cdn, a.variants); !p)
       return report_error(p.error());
+  } else {
+    for (const auto& v : a.variants)
+      if (auto choice = profiles::parse_variant_choice(v); !choice)
+        return report_error(choice.error());
   }
   if (!a.trust_store.empty()) {
     std::error_code ec;
@@ -457,6 +463,7 @@ void add_scan_command(CLI::App& app, Action& run) {
       ->required();
   sub->add_option("--cdn", args->cdn, "auto (detect), a profile name, or a profile file")
       ->capture_default_str();
+  add_variant_option(*sub, args->variants);
   sub->add_option("--mode", args->mode, "SSL mode to predict, or all")->capture_default_str();
   sub->add_option("--concurrency", args->concurrency,
                   "Connections in flight at most, over the whole scan (sites are started as they "

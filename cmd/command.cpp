@@ -2,6 +2,7 @@
 
 #include "common/endpoint.hpp"
 
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -32,6 +33,27 @@ int report_error(const Error& error) {
 
 std::chrono::milliseconds default_deadline(std::chrono::milliseconds timeout) {
   return timeout * 6;
+}
+
+void add_variant_option(CLI::App& sub, std::vector<std::string>& variants) {
+  sub.add_option("--variant", variants,
+                 "A provider option of the profile, NAME=VALUE (repeatable; e.g. pq=preferred; "
+                 "`edgeshake profiles show NAME` lists them)");
+}
+
+Result<profiles::Profile> find_profile(std::string_view name_or_path,
+                                       const std::vector<std::string>& variants) {
+  auto profile = profiles::find(name_or_path);
+  if (!profile || variants.empty())
+    return profile;
+  std::vector<std::pair<std::string, std::string>> choices;
+  for (const auto& text : variants) {
+    auto choice = profiles::parse_variant_choice(text);
+    if (!choice)
+      return tl::unexpected(choice.error());
+    choices.push_back(std::move(*choice));
+  }
+  return profiles::select_variants(std::move(*profile), choices);
 }
 
 Result<std::chrono::milliseconds> parse_timeout(std::string_view text) {

@@ -5,6 +5,7 @@
 #include "common/error.hpp"
 #include "common/exit_codes.hpp"
 #include "common/result.hpp"
+#include "profiles/profiles.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -36,6 +37,14 @@ void add_scan_command(CLI::App& app, Action& run);
 // documented for the error's class (2 for usage/input/profile/io, 3 runtime).
 int report_error(const Error& error);
 int exit_code_for(ErrorCode code);
+
+// --variant NAME=VALUE (repeatable): a provider option of the profile
+// (`edgeshake profiles show NAME` lists them), e.g. --variant pq=preferred.
+void add_variant_option(CLI::App& sub, std::vector<std::string>& variants);
+// The profile (bundled id or file) with the variant choices applied; usage
+// errors name --variant.
+Result<profiles::Profile> find_profile(std::string_view name_or_path,
+                                       const std::vector<std::string>& variants);
 
 // --timeout's value: a positive duration ("2s", "500ms"); a usage error at
 // --timeout otherwise.

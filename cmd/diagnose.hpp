@@ -23,6 +23,7 @@ struct DiagnoseOptions {
   std::optional<std::string> edge;   // --edge IP[:PORT]
   bool no_edge = false;              // --no-edge: do not resolve or probe the edge
   std::string cdn = "auto";          // --cdn auto|NAME|FILE
+  std::vector<std::string> variants; // --variant NAME=VALUE: provider options of that profile
   std::string mode = "all";          // --mode NAME|all
   std::optional<std::uint16_t> port; // --port (origin and edge default port)
   std::optional<std::string> sni;    // --sni (model an SNI override)

@@ -178,10 +178,14 @@ Result<void> prepare(DiagnoseState& st) {
   }
   auto& forced_cdn = st.forced_cdn;
   if (o.cdn != "auto") {
-    auto p = profiles::find(o.cdn);
+    auto p = find_profile(o.cdn, o.variants);
     if (!p)
       return tl::unexpected(p.error());
     forced_cdn = *p;
+  } else {
+    for (const auto& v : o.variants) // applied once the CDN is known; the syntax now
+      if (auto choice = profiles::parse_variant_choice(v); !choice)
+        return tl::unexpected(choice.error());
   }
   auto browser = profiles::find("browser");
   if (!browser)
@@ -249,6 +253,12 @@ Result<std::vector<handshake::ProbeSpec>> choose(DiagnoseState& st) {
       return tl::unexpected(p.error());
     report.cdn = *p;
     report.cdn_note = "no CDN detected; predicting for Cloudflare (choose with --cdn)";
+  }
+  if (!forced_cdn && !o.variants.empty()) {
+    auto chosen = find_profile(report.cdn.id, o.variants);
+    if (!chosen)
+      return tl::unexpected(chosen.error());
+    report.cdn = std::move(*chosen);
   }
   auto modes = select_modes(report.cdn, o.mode);
   if (!modes)

@@ -225,15 +225,34 @@ CompareTable build_compare_table(const std::vector<CompareInput>& inputs,
       t.rows.push_back(std::move(row));
       continue;
     }
-    const auto& p = *in.primary;
-    if (p.status == handshake::ProbeStatus::client_error)
+    const auto& primary = *in.primary;
+    if (primary.status == handshake::ProbeStatus::client_error)
       t.any_unresolved = true;
-    row.target = p.spec.target.to_string();
-    row.cells[Column::status] = status_cell(p);
-    row.cells[Column::version] = p.version ? std::string(to_string(*p.version)) : "-";
-    row.cells[Column::cipher] = or_dash(p.cipher);
-    row.cells[Column::group] = or_dash(p.group);
-    row.cells[Column::alpn] = or_dash(p.alpn);
+    row.target = primary.spec.target.to_string();
+    // The wire decides the handshake: the first hello the edge may send that
+    // is refused, else the first one; OpenSSL's primary gives the certificate
+    // (unless it could not complete what the wire got).
+    const handshake::ProbeResult* judge = &primary;
+    for (const auto& w : in.wire)
+      if (judge == &primary ||
+          (w.status != handshake::ProbeStatus::ok && judge->status == handshake::ProbeStatus::ok))
+        judge = &w;
+    row.cells[Column::status] = status_cell(*judge);
+    if (judge != &primary && judge->status != handshake::ProbeStatus::ok &&
+        !judge->wire.hello_label.empty())
+      row.cells[Column::status] += " (" + judge->wire.hello_label + " hello)";
+    row.cells[Column::version] = judge->version ? std::string(to_string(*judge->version)) : "-";
+    row.cells[Column::cipher] = or_dash(judge->cipher);
+    row.cells[Column::group] = or_dash(judge->group);
+    row.cells[Column::alpn] = or_dash(primary.alpn);
+    const handshake::ProbeResult* with_chain = &primary;
+    if (primary.chain.empty())
+      for (const auto& w : in.wire)
+        if (!w.chain.empty()) {
+          with_chain = &w;
+          break;
+        }
+    const auto& p = *with_chain;
     if (!p.chain.empty()) {
       const auto& leaf = p.chain.front();
       row.cells[Column::certificate] = leaf.sha256;
@@ -311,6 +330,9 @@ json compare_to_json(const CompareTable& table, const std::vector<CompareInput>&
     t["probes"] = json::object();
     t["probes"]["primary"] = inputs[i].primary ? to_json(*inputs[i].primary, false) : json(nullptr);
     t["probes"]["no_sni"] = inputs[i].no_sni ? to_json(*inputs[i].no_sni, false) : json(nullptr);
+    t["probes"]["wire"] = json::array();
+    for (const auto& w : inputs[i].wire)
+      t["probes"]["wire"].push_back(to_json(w, false));
     j["targets"].push_back(std::move(t));
   }
   return j;

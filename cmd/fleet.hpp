@@ -39,6 +39,9 @@ struct CompareInput {
   std::string name;  // the name it came from (or the IP)
   std::optional<handshake::ProbeResult> primary;
   std::optional<handshake::ProbeResult> no_sni;
+  // The profile's exact hellos on the wire (one per hello the edge may send):
+  // they judge the status, version, cipher and group columns.
+  std::vector<handshake::ProbeResult> wire;
   std::string resolve_error; // non-empty: the name did not resolve (no probes)
 };
 

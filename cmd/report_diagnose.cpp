@@ -46,6 +46,14 @@ json diagnose_to_json(const DiagnoseReport& r, bool verbose) {
   cdn["name"] = r.cdn.name;
   cdn["how"] = r.cdn_note;
   cdn["detection"] = r.cdn_match ? to_json(*r.cdn_match) : json(nullptr);
+  json& variants = cdn["variants"];
+  variants = json::object();
+  for (const auto& [name, value] : r.cdn.variant_choice)
+    variants[name] = value;
+  json& hellos = cdn["hellos"];
+  hellos = json::array();
+  for (const auto& h : r.cdn.hellos)
+    hellos.push_back(h.label);
   j["modes"] = r.modes;
   json& res = j["resolution"];
   res["host"] = r.host_resolution ? to_json(*r.host_resolution) : json(nullptr);
@@ -59,14 +67,21 @@ json diagnose_to_json(const DiagnoseReport& r, bool verbose) {
     o["address"] = t.endpoint.address;
     o["port"] = t.endpoint.port;
   });
-  j["verdicts"] = objects(r.diagnosis.verdicts, [](json& o, const auto& v) {
+  auto assumed = [](const std::vector<compare::AssumedField>& fields) {
+    return objects(fields, [](json& a, const compare::AssumedField& f) {
+      a["field"] = f.field;
+      a["note"] = f.note;
+    });
+  };
+  j["verdicts"] = objects(r.diagnosis.verdicts, [&assumed](json& o, const auto& v) {
     o["mode"] = v.mode;
     o["label"] = v.label;
     o["result"] = v.result;
     o["cause"] = v.cause;
     o["summary"] = v.summary;
+    o["assumed"] = assumed(v.assumed);
   });
-  j["findings"] = objects(r.diagnosis.findings, [](json& o, const compare::Finding& f) {
+  j["findings"] = objects(r.diagnosis.findings, [&assumed](json& o, const compare::Finding& f) {
     o["id"] = f.id;
     o["severity"] = compare::to_string(f.severity);
     o["target"] = f.target;
@@ -86,6 +101,8 @@ json diagnose_to_json(const DiagnoseReport& r, bool verbose) {
       x["server"] = fix.server;
       x["lines"] = fix.lines;
     });
+    o["depends_on"] = f.depends_on;
+    o["assumed"] = assumed(f.assumed);
   });
   j["capabilities"] = objects(r.capabilities, [](json& o, const compare::OriginCapabilities& c) {
     o["target"] = c.endpoint.to_string();
@@ -125,7 +142,7 @@ std::string indent(const std::string& text, const std::string& pad) {
 // One column of the edge-versus-origin table.
 std::vector<std::string> column(const handshake::ProbeResult* p, std::chrono::sys_seconds now) {
   if (!p)
-    return std::vector<std::string>(12, "-");
+    return std::vector<std::string>(13, "-");
   std::string handshake =
       p->status == handshake::ProbeStatus::ok
           ? "ok"
@@ -189,6 +206,16 @@ std::string diagnose_to_text(const DiagnoseReport& r, const Style& s, bool verbo
     out += fmt::format("  origin  {}{}\n", o.endpoint.to_string(),
                        o.name != o.endpoint.address ? " (" + o.name + ")" : "");
   }
+  if (!r.cdn.hellos.empty()) {
+    std::vector<std::string> choice, hellos;
+    for (const auto& [name, value] : r.cdn.variant_choice)
+      choice.push_back(name + "=" + value);
+    for (const auto& h : r.cdn.hellos)
+      hellos.push_back(h.label.empty() ? "one" : h.label);
+    out += fmt::format("  hellos  {} ({}{})\n", fmt::join(hellos, ", "),
+                       choice.empty() ? "" : fmt::format("{}", fmt::join(choice, " ")),
+                       choice.empty() ? "no variants" : "");
+  }
 
   out += "\n" + s.bold("Verdict") + "\n";
   std::size_t width = 0;
@@ -201,6 +228,19 @@ std::string diagnose_to_text(const DiagnoseReport& r, const Style& s, bool verbo
     out += fmt::format("  {} {:<{}}  {}{}\n", r.cdn.name, v.label + ":", width + 1,
                        result_word(s, v.result), tail);
   }
+  // One line for the assumed fields the verdicts rest on (the same for most
+  // modes: listed once, with the modes that rest on them).
+  std::vector<std::string> assumed_fields;
+  for (const auto& v : r.diagnosis.verdicts)
+    for (const auto& a : v.assumed)
+      if (std::find(assumed_fields.begin(), assumed_fields.end(), a.field) == assumed_fields.end())
+        assumed_fields.push_back(a.field);
+  if (!assumed_fields.empty())
+    out += "  " +
+           s.dim(fmt::format("(these verdicts rest on what the {} profile assumes, not on "
+                             "what {} documents: {}; edgeshake profiles show {})",
+                             r.cdn.id, r.cdn.name, fmt::join(assumed_fields, ", "), r.cdn.id)) +
+           "\n";
   for (const auto& p : r.probes) {
     if (p.spec.label == compare::probe_label::edge && p.http.status == handshake::HttpStatus::ok &&
         p.http.code >= 500) {
@@ -222,6 +262,9 @@ std::string diagnose_to_text(const DiagnoseReport& r, const Style& s, bool verbo
     if (f.target != "all origins")
       out += fmt::format("       target: {}\n", f.target);
     out += indent(f.explanation, "       ");
+    for (const auto& a : f.assumed)
+      out += fmt::format("       {}\n",
+                         s.dim(fmt::format("rests on assumed {}: {}", a.field, a.note)));
     if (!f.evidence.empty()) {
       out += "       " + s.dim("evidence:") + "\n";
       for (const auto& e : f.evidence) {
@@ -243,17 +286,37 @@ std::string diagnose_to_text(const DiagnoseReport& r, const Style& s, bool verbo
       cols.push_back({"edge (browser)", column(&p, now)});
     }
   }
+  if (!cols.empty())
+    cols.back().second.insert(cols.back().second.begin(), "-");
   for (const auto& o : r.origins) {
+    // The edge's exact hellos on the wire, then OpenSSL's primary handshake.
+    std::vector<std::string> wire;
+    for (const auto& p : r.probes) {
+      if (p.spec.target != o.endpoint || p.spec.engine != handshake::Engine::wire ||
+          p.spec.label.rfind(compare::probe_label::wire, 0) != 0 ||
+          p.spec.label.find(compare::probe_label::one_segment) != std::string::npos)
+        continue;
+      std::string what = p.wire.hello_label.empty() ? "" : p.wire.hello_label + " ";
+      if (p.status == handshake::ProbeStatus::ok)
+        what += "accepted";
+      else if (p.alert && p.alert->received)
+        what += fmt::format("alert {}", p.alert->code);
+      else
+        what += std::string(handshake::to_string(p.status));
+      wire.push_back(what);
+    }
     for (const auto& p : r.probes) {
       if (p.spec.label == compare::probe_label::primary && p.spec.target == o.endpoint) {
-        cols.push_back(
-            {"origin " + o.endpoint.to_string() + " (" + r.cdn.id + ")", column(&p, now)});
+        auto cells = column(&p, now);
+        cells.insert(cells.begin(),
+                     wire.empty() ? std::string("-") : fmt::format("{}", fmt::join(wire, ", ")));
+        cols.push_back({"origin " + o.endpoint.to_string() + " (" + r.cdn.id + ")", cells});
       }
     }
   }
-  static const char* rows[] = {"handshake", "version", "cipher", "group",   "ALPN",
-                               "subject",   "issuer",  "SANs",   "expires", "chain length",
-                               "verify",    "SNI",     "HTTP"};
+  static const char* rows[] = {"edge's hello", "handshake", "version", "cipher", "group",
+                               "ALPN",         "subject",   "issuer",  "SANs",   "expires",
+                               "chain length", "verify",    "SNI",     "HTTP"};
   out += "\n" + s.bold("Edge vs origin") + "\n";
   std::vector<std::size_t> w(cols.size(), 0);
   for (std::size_t c = 0; c < cols.size(); ++c) {

@@ -2,8 +2,12 @@
 // documents the JSON; keep the two in step.
 #include "cmd/report_probe.hpp"
 
-#include <fmt/core.h>
+#include "common/tls_registry.hpp"
 
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <chrono>
 
 namespace edgeshake::cmd {
@@ -61,8 +65,25 @@ profiles::Verify default_verify(const profiles::Profile& p) {
   return profiles::Verify::none;
 }
 
-std::string_view probe_verdict(const handshake::ProbeResult& r, profiles::Verify verify) {
-  if (r.status != handshake::ProbeStatus::ok)
+std::string_view probe_verdict(const handshake::ProbeResult& r, profiles::Verify verify,
+                               const std::vector<const handshake::ProbeResult*>& wire) {
+  using handshake::ProbeStatus;
+  const bool wire_failed = std::any_of(wire.begin(), wire.end(),
+                                       [](const auto* w) { return w->status != ProbeStatus::ok; });
+  if (wire_failed)
+    return "handshake_failed"; // a hello the edge sends is refused
+  if (r.status != ProbeStatus::ok && !wire.empty()) {
+    // The edge's hellos are accepted; OpenSSL could not complete the handshake
+    // (e.g. an ML-KEM group), so the certificate is judged from a TLS <= 1.2
+    // wire probe that read it in the clear, or not at all.
+    if (verify == profiles::Verify::none)
+      return "ok";
+    for (const auto* w : wire)
+      if (!w->chain.empty())
+        return probe_verdict(*w, verify);
+    return "certificate_unavailable";
+  }
+  if (r.status != ProbeStatus::ok)
     return "handshake_failed";
   const auto& v = r.verification;
   if (verify == profiles::Verify::chain && !v.chain_ok)
@@ -72,10 +93,69 @@ std::string_view probe_verdict(const handshake::ProbeResult& r, profiles::Verify
   return "ok";
 }
 
+namespace {
+
+json code_json(std::optional<std::uint16_t> code, std::string (*name)(std::uint16_t)) {
+  return code ? json(name(*code)) : json(nullptr);
+}
+
+std::string group_word(std::uint16_t g) {
+  const auto* info = tls::find_group(g);
+  return info ? std::string(info->name) : fmt::format("0x{:04X}", g);
+}
+
+std::string hex_word(std::uint16_t v) {
+  return fmt::format("0x{:04X}", v);
+}
+
+} // namespace
+
+json profile_json(const profiles::Profile& p, profiles::Verify verify) {
+  json out(json::value_t::object);
+  out["id"] = p.id;
+  out["name"] = p.name;
+  out["mode"] = p.default_mode;
+  out["verify"] = profiles::to_string(verify);
+  json& variants = out["variants"];
+  variants = json::object();
+  for (const auto& [name, value] : p.variant_choice)
+    variants[name] = value;
+  json& hellos = out["hellos"];
+  hellos = json::array();
+  for (const auto& h : p.hellos)
+    hellos.push_back(h.label);
+  return out;
+}
+
+json wire_to_json(const handshake::WireResult& w) {
+  if (!w.performed)
+    return json(nullptr);
+  json out(json::value_t::object);
+  out["hello"] = w.hello_label;
+  out["hello_bytes"] = w.hello_bytes;
+  out["segments"] = w.segments;
+  out["response"] = w.response;
+  out["cipher_suite"] = w.cipher_suite ? json(hex_word(w.cipher_suite)) : json(nullptr);
+  out["group"] = code_json(w.group, group_word);
+  out["hrr_group"] = code_json(w.hrr_group, group_word);
+  out["second_hello"] = w.second_hello;
+  out["second_hello_bytes"] = w.second_hello_bytes;
+  out["dh_bits"] = w.dh_bits ? json(*w.dh_bits) : json(nullptr);
+  out["signature_scheme"] = code_json(w.signature_scheme, tls::signature_scheme_name);
+  json& exts = out["server_extensions"];
+  exts = json::array();
+  for (auto e : w.server_extensions)
+    exts.push_back(tls::extension_name(e));
+  out["accepted"] = w.accepted;
+  out["refusal"] = nullable(w.refusal);
+  return out;
+}
+
 json to_json(const handshake::ProbeResult& r, bool verbose) {
   const auto& s = r.spec;
   json out(json::value_t::object);
   out["label"] = s.label;
+  out["engine"] = handshake::to_string(s.engine);
   json& target = out["target"];
   target["address"] = s.target.address;
   target["port"] = s.target.port;
@@ -142,6 +222,7 @@ json to_json(const handshake::ProbeResult& r, bool verbose) {
   timings["handshake"] = optional_ms(r.timings.handshake);
   timings["first_byte"] = optional_ms(r.timings.first_byte);
   timings["total"] = r.timings.total.count();
+  out["wire"] = wire_to_json(r.wire);
   if (verbose)
     out["error_queue"] = r.error_queue;
   return out;
@@ -203,8 +284,37 @@ std::string chain_text(const std::vector<handshake::CertificateInfo>& chain, con
   return out;
 }
 
+std::string wire_text(const handshake::ProbeResult& r, const Style& style) {
+  using handshake::ProbeStatus;
+  const auto& w = r.wire;
+  std::string what = w.hello_label.empty() ? std::string("exact hello") : w.hello_label;
+  std::string got;
+  if (r.status == ProbeStatus::ok) {
+    got = style.green("accepted") +
+          fmt::format("  {} {}", r.version ? to_string(*r.version) : "?", r.cipher);
+    if (!r.group.empty())
+      got += " " + r.group;
+  } else {
+    got = style.red("refused") + ": " +
+          (r.alert && r.alert->received
+               ? fmt::format("alert {} {}", r.alert->code, r.alert->name)
+               : (!w.refusal.empty() ? "the server " + w.refusal
+                                     : std::string(handshake::to_string(r.status)) +
+                                           (r.reason.empty() ? "" : " (" + r.reason + ")")));
+  }
+  if (w.hrr_group) {
+    const auto* g = tls::find_group(*w.hrr_group);
+    got += fmt::format("  (HelloRetryRequest for {}{})",
+                       g ? std::string(g->name) : fmt::format("0x{:04X}", *w.hrr_group),
+                       w.second_hello ? ", second ClientHello sent" : "");
+  }
+  return line("wire", fmt::format("{}: {}  [{} bytes, {} TCP segment{}]", what, got, w.hello_bytes,
+                                  w.segments, w.segments == 1 ? "" : "s"));
+}
+
 std::string probe_text(const handshake::ProbeResult& r, const Style& style, bool verbose,
-                       profiles::Verify verify) {
+                       profiles::Verify verify,
+                       const std::vector<const handshake::ProbeResult*>& wire) {
   const bool verification_required = verify != profiles::Verify::none;
   using handshake::ProbeStatus;
   const auto& s = r.spec;
@@ -214,6 +324,8 @@ std::string probe_text(const handshake::ProbeResult& r, const Style& style, bool
     target = s.host + " -> " + target;
   out += line("probe", fmt::format("{}  (profile {}, SNI {})", style.bold(target), s.profile->id,
                                    s.sni ? *s.sni : std::string("none")));
+  for (const auto* w : wire)
+    out += wire_text(*w, style);
   std::string timings;
   if (r.timings.connect)
     timings += fmt::format("connect {} ms", r.timings.connect->count());
@@ -280,7 +392,7 @@ std::string probe_text(const handshake::ProbeResult& r, const Style& style, bool
     for (const auto& e : r.error_queue)
       out += line("openssl", style.dim(e));
   }
-  std::string_view verdict = probe_verdict(r, verify);
+  std::string_view verdict = probe_verdict(r, verify, wire);
   out += line("verdict", verdict == "ok" ? style.green(std::string(verdict))
                                          : style.red(std::string(verdict)));
   return out;

@@ -68,12 +68,24 @@ TEST(ProbeCli, GoodOriginJson) {
   EXPECT_EQ(r.doc["command"], "probe");
   EXPECT_EQ(r.doc["verdict"], "ok");
   EXPECT_EQ(r.doc["profile"]["id"], "cloudflare");
-  ASSERT_EQ(r.doc["probes"].size(), 1u);
-  const json& p = r.doc["probes"][0];
-  EXPECT_EQ(keys(p),
-            (std::set<std::string>{"label", "target", "host", "sni", "profile", "status", "phase",
-                                   "reason", "alert", "first_bytes", "tls", "client_certificate",
-                                   "chain", "verification", "http", "timings_ms", "verdict"}));
+  // One OpenSSL probe per address, and one wire probe per hello the profile's
+  // edge may send (each with the probe keys, "engine" telling them apart).
+  const auto hellos = r.doc["profile"]["hellos"].size();
+  ASSERT_EQ(r.doc["probes"].size(), 1u + hellos);
+  const json* openssl = nullptr;
+  for (const auto& probe : r.doc["probes"]) {
+    if (probe["engine"] == "openssl")
+      openssl = &probe;
+    else
+      EXPECT_EQ(probe["wire"]["accepted"], true) << probe.dump();
+  }
+  ASSERT_NE(openssl, nullptr);
+  const json& p = *openssl;
+  EXPECT_EQ(keys(p), (std::set<std::string>{"label", "engine", "target", "host", "sni", "profile",
+                                            "status", "phase", "reason", "alert", "first_bytes",
+                                            "tls", "client_certificate", "chain", "verification",
+                                            "http", "timings_ms", "wire", "verdict"}));
+  EXPECT_EQ(p["wire"], nullptr);
   EXPECT_EQ(p["status"], "ok");
   EXPECT_EQ(p["verdict"], "ok");
   EXPECT_EQ(p["target"]["address"], "127.0.0.1");
