@@ -2,6 +2,7 @@
 // wire:
 //   SegmentRelay   resets a ClientHello that arrived in more than one TCP
 //   segment GnutlsServer   RC4-only, 3DES-only, DHE with a 512-bit prime
+//   NodeTlsServer  X25519MLKEM768 (Node.js 26, OpenSSL 3.5)
 // Debian's OpenSSL 3.0 can negotiate none of what these origins accept, so the
 // checks use the project's hand-built ClientHello engine: run_enumerate, and
 // build_client_hello / parse_server_response over a plain socket.
@@ -10,6 +11,7 @@
 #include "handshake/enumerate/wire.hpp"
 #include "tests/support/certs.hpp"
 #include "tests/support/gnutls_server.hpp"
+#include "tests/support/node_server.hpp"
 #include "tests/support/openssl_server.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/segment_relay.hpp"
@@ -438,6 +440,156 @@ TEST_F(GnutlsFixture, BadPriorityThrowsWithGnutlsWords) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("Syntax error at: +NOT-A-THING"), std::string::npos)
         << e.what();
+  }
+}
+
+// --- NodeTlsServer
+// -------------------------------------------------------------
+
+class NodeFixture : public ::testing::Test {
+protected:
+  void SetUp() override { ES_REQUIRE_PROGRAM(node_program()); }
+  static NodeTlsServerConfig ecdsa(std::string curves, std::string min_version = {}) {
+    const auto& c = shared_catalogue();
+    return {.cert = c.leaf_ecdsa.chain,
+            .key = c.leaf_ecdsa.key,
+            .curves = std::move(curves),
+            .min_version = std::move(min_version)};
+  }
+  // A real TLS client (the same Node.js) doing one GET; prints the reply.
+  static CommandResult node_get(std::uint16_t port, const std::string& curves) {
+    const std::string script =
+        "const tls = require('tls');"
+        "const s = tls.connect({host: '127.0.0.1', port: " +
+        std::to_string(port) + ", servername: 'origin.test', rejectUnauthorized: false," +
+        " ecdhCurve: '" + curves + "'}, () => s.write('GET / HTTP/1.1\\r\\n\\r\\n'));" +
+        "s.on('data', (d) => process.stdout.write(d));" +
+        "s.on('error', (e) => { console.log('client error: ' + e.message); "
+        "process.exit(1); });";
+    return run_command({node_program(), "-e", script}, 10s);
+  }
+};
+
+TEST_F(NodeFixture, IsNode26WithOpenssl35) {
+  NodeTlsServer server(ecdsa(""));
+  EXPECT_EQ(server.node_version().rfind("v26.", 0), 0u) << server.log();
+  EXPECT_EQ(server.openssl_version().rfind("3.5", 0), 0u) << server.log();
+}
+
+TEST_F(NodeFixture, MlkemOnlyOriginAcceptsOnlyX25519Mlkem768OverTls13) {
+  NodeTlsServer server(ecdsa("X25519MLKEM768", "TLSv1.3"));
+  const auto r = enumerate(server.port());
+  ASSERT_EQ(r.status, en::EnumerateStatus::complete) << r.detail << "\n" << server.log();
+  expect_versions(r, {TlsVersion::tls1_3});
+  EXPECT_EQ(r.groups_tls13.groups, Codes{k_x25519_mlkem768}) << names(r.groups_tls13.groups);
+
+  // The post-quantum share is taken at once ...
+  auto pq = exchange(server.port(), pq_hello(0));
+  ASSERT_EQ(pq.response.kind, en::ResponseKind::server_hello) << pq.response.detail;
+  EXPECT_EQ(pq.response.version, 0x0304);
+  EXPECT_EQ(pq.response.key_share_group, k_x25519_mlkem768);
+  // ... an X25519 share with the group offered gets a HelloRetryRequest for it
+  // ...
+  auto retry =
+      exchange(server.port(), client_hello({k_x25519, k_x25519_mlkem768}, {{k_x25519, 32}}));
+  ASSERT_EQ(retry.response.kind, en::ResponseKind::hello_retry_request) << retry.response.detail;
+  EXPECT_EQ(retry.response.key_share_group, k_x25519_mlkem768);
+  // ... and a classical-only hello is refused.
+  auto classical = exchange(server.port(), classical_hello(0));
+  ASSERT_EQ(classical.response.kind, en::ResponseKind::alert) << classical.response.detail;
+  ASSERT_TRUE(classical.response.alert);
+  EXPECT_EQ(en::alert_name(classical.response.alert->description), "handshake_failure");
+
+  // Full handshakes and the HTTP answer, with the server's own log lines: a
+  // Node client that sends the ML-KEM share at once, then one that sends an
+  // X25519 share first and is asked for ML-KEM with a HelloRetryRequest.
+  for (const char* curves : {"X25519MLKEM768", "X25519:X25519MLKEM768"}) {
+    auto get = node_get(server.port(), curves);
+    EXPECT_EQ(get.status, 0) << get.output;
+    EXPECT_EQ(get.output.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << get.output;
+    EXPECT_NE(get.output.find("Connection: close"), std::string::npos) << get.output;
+  }
+  const auto conns = server.wait_for_connections(2, 5s);
+  ASSERT_EQ(conns.size(), 2u) << server.log();
+  for (const auto& c : conns) {
+    EXPECT_EQ(c.protocol, "TLSv1.3");
+    EXPECT_EQ(c.group, "X25519MLKEM768");
+  }
+  EXPECT_EQ(conns[0].hello_retry_group, "none");
+  EXPECT_EQ(conns[1].hello_retry_group, "X25519MLKEM768");
+}
+
+TEST_F(NodeFixture, MlkemAndX25519OriginAcceptsBoth) {
+  ES_REQUIRE_PROGRAM("openssl");
+  NodeTlsServer server(ecdsa("X25519MLKEM768:X25519"));
+  const auto r = enumerate(server.port());
+  ASSERT_EQ(r.status, en::EnumerateStatus::complete) << r.detail << "\n" << server.log();
+  const auto& groups = r.groups_tls13.groups;
+  EXPECT_EQ(std::set<std::uint16_t>(groups.begin(), groups.end()),
+            (std::set<std::uint16_t>{k_x25519_mlkem768, k_x25519}))
+      << names(groups);
+  EXPECT_EQ(exchange(server.port(), pq_hello(0)).response.key_share_group, k_x25519_mlkem768);
+  EXPECT_EQ(exchange(server.port(), classical_hello(0)).response.key_share_group, k_x25519);
+
+  // Debian's openssl s_client (OpenSSL 3.0, no ML-KEM) completes with X25519.
+  // With both groups in one list, OpenSSL 3.5 takes the one the client sent a
+  // share for: no HelloRetryRequest for a client whose first share is X25519.
+  auto classic =
+      run_command({"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(server.port()),
+                   "-brief", "-groups", "X25519"},
+                  10s);
+  EXPECT_NE(classic.output.find("Protocol version: TLSv1.3"), std::string::npos) << classic.output;
+  EXPECT_EQ(node_get(server.port(), "X25519MLKEM768:X25519").status, 0);
+  EXPECT_EQ(node_get(server.port(), "X25519:X25519MLKEM768").status, 0);
+  const auto conns = server.wait_for_connections(3, 5s);
+  ASSERT_EQ(conns.size(), 3u) << server.log();
+  EXPECT_EQ(conns[0].group, "X25519");
+  EXPECT_EQ(conns[1].group, "X25519MLKEM768");
+  EXPECT_EQ(conns[2].group, "X25519");
+  for (const auto& c : conns)
+    EXPECT_EQ(c.hello_retry_group, "none");
+}
+
+TEST_F(NodeFixture, TuplePreferenceAsksForMlkemFirst) {
+  // OpenSSL 3.5's group tuples ("/"): the server insists on the first tuple and
+  // sends a HelloRetryRequest rather than take the client's X25519 share.
+  NodeTlsServer server(ecdsa("X25519MLKEM768/X25519"));
+  auto retry = exchange(server.port(), classical_hello(0));
+  ASSERT_EQ(retry.response.kind, en::ResponseKind::server_hello) << retry.response.detail;
+  EXPECT_EQ(retry.response.key_share_group, k_x25519) << "no ML-KEM offered: X25519";
+  auto both =
+      exchange(server.port(), client_hello({k_x25519, k_x25519_mlkem768}, {{k_x25519, 32}}));
+  ASSERT_EQ(both.response.kind, en::ResponseKind::hello_retry_request) << both.response.detail;
+  EXPECT_EQ(both.response.key_share_group, k_x25519_mlkem768);
+  EXPECT_EQ(node_get(server.port(), "X25519:X25519MLKEM768").status, 0);
+  const auto conns = server.wait_for_connections(1, 5s);
+  ASSERT_EQ(conns.size(), 1u) << server.log();
+  EXPECT_EQ(conns[0].group, "X25519MLKEM768");
+  EXPECT_EQ(conns[0].hello_retry_group, "X25519MLKEM768");
+}
+
+TEST_F(NodeFixture, Tls12LogsTheEcdheCurve) {
+  ES_REQUIRE_PROGRAM("openssl");
+  auto cfg = ecdsa("P-384");
+  cfg.max_version = "TLSv1.2";
+  NodeTlsServer server(cfg);
+  auto r = run_command({"openssl", "s_client", "-connect",
+                        "127.0.0.1:" + std::to_string(server.port()), "-brief", "-tls1_2"},
+                       10s);
+  EXPECT_NE(r.output.find("Protocol version: TLSv1.2"), std::string::npos) << r.output;
+  const auto conns = server.wait_for_connections(1, 5s);
+  ASSERT_EQ(conns.size(), 1u) << server.log();
+  EXPECT_EQ(conns[0].protocol, "TLSv1.2");
+  EXPECT_EQ(conns[0].group, "secp384r1");
+  EXPECT_EQ(conns[0].cipher.rfind("TLS_ECDHE_ECDSA_", 0), 0u) << conns[0].cipher;
+}
+
+TEST_F(NodeFixture, UnknownCurveThrowsWithTheLog) {
+  try {
+    NodeTlsServer server(ecdsa("NotACurve"));
+    FAIL() << "started with an unknown curve";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("did not start"), std::string::npos) << e.what();
   }
 }
 

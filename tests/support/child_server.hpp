@@ -1,5 +1,5 @@
 // What the fixtures that run a server program and learn its readiness from its
-// log share (GnutlsServer so far): a temp dir for the log and the
+// log share (GnutlsServer, NodeTlsServer): a temp dir for the log and the
 // generated files, a child Process stopped by PID, the loopback address and
 // port, and log polling (wait_for_log for readiness, poll_until_count for
 // "N handshakes logged").
