@@ -72,6 +72,10 @@ void add_diagnose_command(CLI::App& app, Action& run) {
   sub->add_option("--cdn", o.cdn, "auto (detect), a profile name, or a profile file")
       ->default_str("auto");
   add_variant_option(*sub, o.variants);
+  sub->add_flag("--capabilities", o.capabilities,
+                "Also list everything a failing origin accepts (the enumerate engine; more "
+                "connections and round trips) when its cipher, group or version mismatch is "
+                "already explained");
   sub->add_option("--mode", o.mode, "SSL mode to predict (e.g. flexible, full, strict) or all")
       ->default_str("all");
   sub->add_option("--port", flags->port, "Origin and edge port (default 443)");

@@ -32,6 +32,9 @@ struct DiagnoseOptions {
   std::string client_cert;
   std::string client_key;
   std::chrono::milliseconds timeout{10000};
+  // --capabilities: enumerate what a failing origin accepts also when the first
+  // batch explained the failure (no common suite, group or version).
+  bool capabilities = false;
   // The whole run (DNS, probes, the second phase): when it fires, nothing new
   // starts and on_done gets deadline_error() naming the stage and what was
   // unfinished (cmd/command.hpp). nullopt: no deadline. Work still in flight

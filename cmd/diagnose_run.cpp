@@ -382,7 +382,7 @@ void finish(std::shared_ptr<DiagnoseState> st, std::vector<handshake::ProbeResul
   auto& report = st->report;
   report.probes = std::move(probes);
   report.diagnosis = compare::diagnose(diagnose_input(*st));
-  auto wanted = compare::wants_capabilities(report.diagnosis, report.origins);
+  auto wanted = compare::wants_capabilities(report.diagnosis, report.origins, st->o.capabilities);
   if (wanted.empty()) {
     done(st);
     return;

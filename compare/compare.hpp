@@ -159,9 +159,13 @@ struct Diagnosis {
 Diagnosis diagnose(const DiagnoseInput& input);
 
 // Origins whose findings an enumeration of accepted suites and groups would
-// explain (no common cipher, group or version): the second, optional phase.
+// explain: the second, optional phase. Without `also_explained`, only those
+// whose handshake failure no rule explained (tls_handshake_failed); the wire
+// swaps of the first batch already name what the others pick, so they are
+// enumerated only on request (diagnose --capabilities).
 std::vector<Endpoint> wants_capabilities(const Diagnosis& diagnosis,
-                                         const std::vector<OriginTarget>& origins);
+                                         const std::vector<OriginTarget>& origins,
+                                         bool also_explained = true);
 
 // Every finding id a rule can produce, in evaluation order (docs/rules.md).
 const std::vector<std::string>& finding_ids();

@@ -66,12 +66,14 @@ void add_capabilities(Finding& f, const DiagnoseInput& input) {
 } // namespace
 
 std::vector<Endpoint> wants_capabilities(const Diagnosis& diagnosis,
-                                         const std::vector<OriginTarget>& origins) {
+                                         const std::vector<OriginTarget>& origins,
+                                         bool also_explained) {
   std::vector<Endpoint> out;
   for (const auto& o : origins) {
     bool wanted =
         std::any_of(diagnosis.findings.begin(), diagnosis.findings.end(), [&](const Finding& f) {
-          return f.target == o.endpoint.to_string() && explained_by_capabilities(f);
+          return f.target == o.endpoint.to_string() && explained_by_capabilities(f) &&
+                 (also_explained || f.id == "tls_handshake_failed");
         });
     if (wanted && std::find(out.begin(), out.end(), o.endpoint) == out.end()) {
       out.push_back(o.endpoint);

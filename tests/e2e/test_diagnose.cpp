@@ -212,7 +212,11 @@ TEST_F(Diagnose, NoCipherOverlap) {
   EXPECT_NE((*run.finding("no_cipher_overlap"))["summary"].get<std::string>().find(
                 "ECDHE-RSA-CHACHA20-POLY1305"),
             std::string::npos);
-  // The second phase lists exactly what the origin accepts.
+  // The wire swap already names the suite the origin picks: no second phase.
+  EXPECT_TRUE(run.json["capabilities"].empty());
+  // On request the second phase lists exactly what the origin accepts.
+  run = diagnose(nginx.port(), {"--capabilities"});
+  expect_failure(run, "no_cipher_overlap", "525", "525", "profile_any_cipher");
   const auto* f = run.finding("no_cipher_overlap");
   EXPECT_TRUE(evidence_names(*f, "enumerate")) << f->dump(2);
   EXPECT_NE((*f)["explanation"].get<std::string>().find(
