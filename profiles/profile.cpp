@@ -20,8 +20,12 @@ std::size_t encoded_size(const WireHello& h, std::size_t sni_length,
     const auto* info = tls::find_group(g);
     return info != nullptr && info->key_share_size > 0 ? info->key_share_size : 32;
   };
-  // Handshake body: legacy_version, random, session id, suites, compression.
-  std::size_t body = 2 + 32 + 1 + 32 + 2 + 2 * h.cipher_suites.size() + 2 + 2;
+  // Handshake body: legacy_version, random, session id (with TLS 1.3 only),
+  // suites, compression, the extensions block (when there are extensions).
+  const bool tls13 =
+      std::find(h.versions.begin(), h.versions.end(), TlsVersion::tls1_3) != h.versions.end();
+  std::size_t body = 2 + 32 + 1 + (tls13 ? 32 : 0) + 2 + 2 * h.cipher_suites.size() + 2 +
+                     (h.extensions.empty() ? 0 : 2);
   bool padding = false;
   for (auto type : h.extensions) {
     std::size_t data = 0;
@@ -87,7 +91,7 @@ std::size_t encoded_size(const WireHello& h, std::size_t sni_length,
     const std::size_t unpadded = 4 + body;
     if (unpadded > 0xff && unpadded < 0x200) {
       const std::size_t room = 0x200 - unpadded;
-      body += 4 + (room >= 4 ? room - 4 : 0);
+      body += 4 + (room >= 5 ? room - 4 : 1);
     }
   }
   const std::size_t message = 4 + body;

@@ -394,14 +394,21 @@ BuiltHello build_profile_hello(const profiles::WireHello& h, const HelloParams& 
     body.bytes(random);
   }
   mark(at);
-  body.u8(32);
-  at = body.data().size();
+  // A random legacy session id in TLS 1.3's middlebox-compatibility mode (RFC
+  // 8446 D.4), as BoringSSL and OpenSSL send it whenever they offer TLS 1.3;
+  // none from a TLS <= 1.2 client without a session to resume.
+  const bool tls13 =
+      std::find(h.versions.begin(), h.versions.end(), TlsVersion::tls1_3) != h.versions.end();
   {
     std::vector<std::uint8_t> sid;
-    random_bytes(rng, sid, 32);
-    body.bytes(sid);
+    random_bytes(rng, sid, 32); // drawn either way: the draws that follow stay the same
+    body.u8(tls13 ? 32 : 0);
+    at = body.data().size();
+    if (tls13) {
+      body.bytes(sid);
+      mark(at);
+    }
   }
-  mark(at);
   auto suites = body.open(2);
   for (auto c : h.cipher_suites) {
     const bool g = tls::is_grease(c) || c == profiles::k_grease;
@@ -415,7 +422,10 @@ BuiltHello build_profile_hello(const profiles::WireHello& h, const HelloParams& 
   body.u8(0);
 
   auto ext_block = body.open(2);
-  bool first_grease_ext = true;
+  const auto grease_exts = std::count_if(h.extensions.begin(), h.extensions.end(), [](auto t) {
+    return tls::is_grease(t) || t == profiles::k_grease;
+  });
+  long grease_seen = 0;
   std::optional<std::size_t> padding_at; // where the padding extension goes
   auto codes = [&](const std::vector<std::uint16_t>& list, std::uint16_t grease_value,
                    int length_width) {
@@ -437,7 +447,9 @@ BuiltHello build_profile_hello(const profiles::WireHello& h, const HelloParams& 
       return; // filled in once the rest is known
     }
     at = body.data().size();
-    body.u16(grease_ext ? (first_grease_ext ? grease_ext1 : grease_ext2) : type);
+    if (grease_ext)
+      ++grease_seen;
+    body.u16(grease_ext ? (grease_seen == 1 ? grease_ext1 : grease_ext2) : type);
     if (grease_ext)
       mark(at);
     auto len = body.open(2);
@@ -528,15 +540,13 @@ BuiltHello build_profile_hello(const profiles::WireHello& h, const HelloParams& 
       break;
     default:
       // Empty extensions (extended_master_secret, session_ticket, encrypt_then_mac,
-      // signed_certificate_timestamp, post_handshake_auth); the second GREASE
-      // extension carries one byte, as BoringSSL writes it.
-      if (grease_ext && !first_grease_ext)
+      // signed_certificate_timestamp, post_handshake_auth); the last of several
+      // GREASE extensions carries one byte, as BoringSSL writes it.
+      if (grease_ext && grease_exts > 1 && grease_seen == grease_exts)
         body.u8(0);
       break;
     }
     body.close(len, 2);
-    if (grease_ext)
-      first_grease_ext = false;
     if (type == 0x002b && retry && !params.cookie.empty()) {
       // The cookie follows supported_versions, where BoringSSL's table puts it.
       body.u16(0x002c);
@@ -550,12 +560,13 @@ BuiltHello build_profile_hello(const profiles::WireHello& h, const HelloParams& 
   for (auto type : h.extensions)
     write_ext(type);
   if (padding_at) {
-    // RFC 7685 as OpenSSL's SSL_OP_TLSEXT_PADDING applies it (the F5 workaround):
-    // a ClientHello message of 256 to 511 bytes is padded to 512.
+    // RFC 7685 as BoringSSL pads (the F5 workaround): a ClientHello message of
+    // 256 to 511 bytes grows to 512, with at least one byte of padding
+    // (profiles::wire_size counts the same).
     const std::size_t unpadded = 4 + body.data().size();
     if (unpadded > 0xff && unpadded < 0x200) {
       const std::size_t room = 0x200 - unpadded;
-      const std::size_t pad = room >= 4 ? room - 4 : 0;
+      const std::size_t pad = room >= 5 ? room - 4 : 1;
       std::vector<std::uint8_t> ext = {0x00, 0x15, static_cast<std::uint8_t>(pad >> 8),
                                        static_cast<std::uint8_t>(pad & 0xff)};
       ext.resize(4 + pad, 0);
@@ -567,6 +578,8 @@ BuiltHello build_profile_hello(const profiles::WireHello& h, const HelloParams& 
     }
   }
   body.close(ext_block, 2);
+  if (h.extensions.empty())
+    body.data().resize(ext_block); // no extensions: no extensions block (SSLv3 style)
 
   Writer msg;
   msg.u8(1); // client_hello
