@@ -18,9 +18,11 @@ Result<std::pair<std::string, std::string>> parse_variant_choice(std::string_vie
 
 Result<Profile> select_variants(Profile p,
                                 const std::vector<std::pair<std::string, std::string>>& choices) {
-  for (const auto& [name, value] : choices) {
+  for (const auto& choice : choices) {
+    const std::string& name = choice.first;
+    const std::string& value = choice.second;
     auto v = std::find_if(p.variants.begin(), p.variants.end(),
-                          [&](const Variant& x) { return x.name == name; });
+                          [&name](const Variant& x) { return x.name == name; });
     if (v == p.variants.end())
       return fail(ErrorCode::usage, "profile '" + p.id + "' has no variant '" + name + "'",
                   "--variant");
