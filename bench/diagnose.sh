@@ -4,13 +4,20 @@
 # and through bench/latency_proxy at 50 ms round-trip time. Loopback only.
 #
 #   bench/diagnose.sh [RUNS]          (default 5 runs per row; prints a Markdown table)
+#   EDGESHAKE=/path/to/edgeshake bench/diagnose.sh   (another build, e.g. an older
+#                                     commit's, for a before/after table in one run)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-5}
 "$root/scripts/install-deps.sh" --with-peers >/dev/null
 cmake -S "$root" -B "$root/build" >/dev/null
-cmake --build "$root/build" --target edgeshake latency_proxy -j"$(nproc)" >/dev/null
-es=$root/build/cmd/edgeshake
+if [[ -n ${EDGESHAKE:-} ]]; then
+  cmake --build "$root/build" --target latency_proxy -j"$(nproc)" >/dev/null
+  es=$EDGESHAKE
+else
+  cmake --build "$root/build" --target edgeshake latency_proxy -j"$(nproc)" >/dev/null
+  es=$root/build/cmd/edgeshake
+fi
 proxy_bin=$root/build/bench/latency_proxy
 lab=$root/examples/lab.sh
 tmp=$(mktemp -d)
