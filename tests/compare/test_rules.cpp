@@ -3,6 +3,7 @@
 // result in Full and Full (strict), and the evidence. The same causes are
 // produced against real servers in tests/e2e.
 #include "tests/compare/fixtures.hpp"
+#include "tests/support/hellos.hpp"
 
 #include <gtest/gtest.h>
 
@@ -392,4 +393,97 @@ TEST(Rules, CapabilitiesExplainCipherFindingsOnly) {
   Scenario expired;
   expired.get("primary").chain[0].not_after = fixed_now() - std::chrono::days(1);
   EXPECT_TRUE(wants_capabilities(expired.run(), {{"origin", expired.origin}}).empty());
+}
+
+namespace {
+
+// The Scenario with the two hellos a Cloudflare-like edge may send on the wire
+// (classical, post_quantum; the latter also in one segment), all accepted.
+Scenario wire_scenario() {
+  auto p = cloudflare_like();
+  p.hellos = {pingora_hello(false), pingora_hello(true)};
+  p.hello = p.hellos.front();
+  Scenario s(p);
+  auto wire = [&](const std::string& label, std::size_t hello, std::size_t segments) {
+    auto& r = s.get(label);
+    r.spec.engine = handshake::Engine::wire;
+    r.spec.hello = hello;
+    r.wire.performed = true;
+    r.wire.accepted = true;
+    r.wire.response = "server_hello";
+    r.wire.hello_label = p.hellos[hello].label;
+    r.wire.hello_bytes = hello == 0 ? 274 : 1494;
+    r.wire.segments = segments;
+    r.wire.group = hello == 0 ? 29 : 0x11ec;
+  };
+  wire("wire/classical", 0, 1);
+  wire("wire/post_quantum", 1, 2);
+  wire("wire/post_quantum/one_segment", 1, 1);
+  return s;
+}
+
+void refuse(ProbeResult& r, ProbeStatus status) {
+  r.status = status;
+  r.phase = handshake::ProbePhase::handshake;
+  r.wire.accepted = false;
+  r.wire.group.reset();
+  r.wire.response = status == ProbeStatus::reset ? "reset" : "alert";
+  if (status == ProbeStatus::tls_alert)
+    r.alert = handshake::Alert{true, 2, 40, "handshake_failure"};
+}
+
+} // namespace
+
+TEST(Rules, WireHellosAllAcceptedIsHealthy) {
+  auto d = wire_scenario().run();
+  ASSERT_EQ(d.findings.size(), 1u) << d.findings.front().id;
+  EXPECT_EQ(d.findings[0].id, "none");
+}
+
+TEST(Rules, PostQuantumKeyShareRejected) {
+  auto s = wire_scenario();
+  refuse(s.get("wire/post_quantum"), ProbeStatus::tls_alert);
+  refuse(s.get("wire/post_quantum/one_segment"), ProbeStatus::tls_alert);
+  auto d = s.run();
+  expect_failure(d, "post_quantum_key_share_rejected", "525", "525", "wire/post_quantum");
+  const auto* f = find_id(d, "post_quantum_key_share_rejected");
+  EXPECT_NE(f->summary.find("X25519MLKEM768"), std::string::npos) << f->summary;
+  EXPECT_EQ(find_id(d, "split_client_hello_dropped"), nullptr);
+  // Cloudflare's own setting is among the fixes.
+  bool setting = false;
+  for (const auto& fix : f->fixes)
+    setting = setting || fix.server == "cloudflare";
+  EXPECT_TRUE(setting);
+}
+
+TEST(Rules, SplitHelloDroppedOnlyWhenOneSegmentWorks) {
+  {
+    auto s = wire_scenario();
+    refuse(s.get("wire/post_quantum"), ProbeStatus::reset);
+    auto d = s.run();
+    expect_failure(d, "split_client_hello_dropped", "525", "525", "wire/post_quantum");
+    EXPECT_EQ(find_id(d, "post_quantum_key_share_rejected"), nullptr);
+  }
+  {
+    // The same reset in one segment: it is the key share, not the split.
+    auto s = wire_scenario();
+    refuse(s.get("wire/post_quantum"), ProbeStatus::reset);
+    refuse(s.get("wire/post_quantum/one_segment"), ProbeStatus::reset);
+    auto d = s.run();
+    EXPECT_EQ(find_id(d, "split_client_hello_dropped"), nullptr);
+    EXPECT_NE(find_id(d, "post_quantum_key_share_rejected"), nullptr);
+  }
+}
+
+TEST(Rules, HelloRetryFailed) {
+  auto s = wire_scenario();
+  for (const char* l : {"wire/classical", "wire/post_quantum", "wire/post_quantum/one_segment"}) {
+    auto& r = s.get(l);
+    refuse(r, ProbeStatus::tls_alert);
+    r.wire.hrr_group = 25;
+    r.wire.second_hello = true;
+  }
+  auto d = s.run();
+  expect_failure(d, "hello_retry_failed", "525", "525", "wire/classical");
+  EXPECT_NE(find_id(d, "hello_retry_failed")->summary.find("secp521r1"), std::string::npos);
 }
