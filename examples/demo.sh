@@ -33,7 +33,7 @@ diag() { # site, then extra flags
 
 if [[ $scenario == all ]]; then
   for s in good expired wronghost selfsigned leafonly tls10 chacha p521 unknownsni mtls \
-    plainhttp closed notyet tls13only; do
+    plainhttp closed notyet tls13only ed25519; do
     echo "== $s"
     diag "$s" --no-color "$@" | sed -n '/^Verdict/,/^Findings/p' | grep -v -e '^Verdict' -e '^Findings' -e '^$' || true
   done

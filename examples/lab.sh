@@ -27,13 +27,14 @@ scenarios=(
   "leafonly    127.77.1.5   chain file lacks the intermediate"
   "tls10       127.77.1.6   speaks only TLS 1.0"
   "chacha      127.77.1.7   TLS 1.2 with only ECDHE-RSA-CHACHA20-POLY1305"
-  "p521        127.77.1.8   key exchange only on P-521"
+  "p521        127.77.1.8   key exchange only on P-521 (fine for Cloudflare, which offers it)"
   "unknownsni  127.77.1.9   no server block for the site's name"
   "mtls        127.77.1.10  requires a client certificate (nginx: HTTP 400)"
   "plainhttp   127.77.1.11  plain HTTP on the TLS port"
   "closed      127.77.1.12  nothing listens"
   "notyet      127.77.1.13  certificate not valid until next week"
   "tls13only   127.77.1.14  speaks only TLS 1.3 (fine for Cloudflare, not for CloudFront)"
+  "ed25519     127.77.1.15  an Ed25519 certificate (Cloudflare offers no signature scheme for it)"
 )
 
 die() { echo "lab: $*" >&2; exit 2; }
@@ -79,6 +80,7 @@ CNF
     local name=$1 san=$2 start=$3 end=$4 key=${5:-ec}
     local keyopt=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
     [[ $key == rsa ]] && keyopt=(-newkey rsa:2048)
+    [[ $key == ed25519 ]] && keyopt=(-newkey ed25519)
     openssl req -new "${keyopt[@]}" -nodes -keyout "$c/$name.key" -out "$c/$name.csr" \
       -subj "/CN=${san%%,*}" 2>/dev/null
     printf 'basicConstraints=CA:false\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=%s\n' \
@@ -93,6 +95,7 @@ CNF
     [[ $s == chacha || $s == tls10 ]] && key=rsa
     leaf "$s" "$s.lab.test" '-10 days' '+80 days' "$key"
   done
+  leaf ed25519 ed25519.lab.test '-10 days' '+80 days' ed25519
   leaf expired expired.lab.test '-100 days' '-12 days'
   leaf notyet notyet.lab.test '+7 days' '+97 days'
   leaf wronghost www.elsewhere.test '-10 days' '+80 days'
@@ -156,8 +159,10 @@ CONF
     done
     cat <<CONF
     # --- the edge: behaves like Cloudflare in Full mode towards the origins ---
-    # (Cloudflare's documented origin cipher list and versions, SNI = the site's
-    # name, no certificate validation; an upstream TLS failure becomes 525).
+    # (Cloudflare's documented origin cipher list and versions, the groups and
+    # signature algorithms of its open-source origin connector as in the bundled
+    # profile, SNI = the site's name, no certificate validation; an upstream TLS
+    # failure becomes 525).
     map \$host \$lab_origin {
 CONF
     for row in "${scenarios[@]}"; do
@@ -177,7 +182,8 @@ CONF
             proxy_ssl_verify off;
             proxy_ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;
             proxy_ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA:AES128-GCM-SHA256:AES128-SHA:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-SHA384:AES256-SHA:@SECLEVEL=0;
-            proxy_ssl_conf_command Groups X25519:P-256:P-384;
+            proxy_ssl_conf_command Groups X25519:P-256:P-384:P-521;
+            proxy_ssl_conf_command SignatureAlgorithms ECDSA+SHA256:rsa_pss_rsae_sha256:RSA+SHA256:ECDSA+SHA384:rsa_pss_rsae_sha384:RSA+SHA384:rsa_pss_rsae_sha512:RSA+SHA512:RSA+SHA1:ECDSA+SHA512;
             proxy_connect_timeout 5s;
             proxy_read_timeout 10s;
             error_page 502 504 =525 /__edge_525;
