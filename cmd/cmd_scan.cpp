@@ -309,7 +309,9 @@ private:
       if (j.contains("error")) {
         what = "not diagnosed: " + j["error"]["message"].get<std::string>();
       } else {
-        what = j["ok"].get<bool>() ? "ok" : "would fail:";
+        what = !j["ok"].get<bool>()                  ? "would fail:"
+               : j["exit_code"] == k_exit_incomplete ? "untested:"
+                                                     : "ok";
         for (const auto& f : j["findings"]) {
           if (f["severity"] != "info")
             what += " " + f["id"].get<std::string>();

@@ -414,10 +414,12 @@ void ScanSummary::add(const json& site) {
   }
   if (site.contains("probes") && site["probes"].is_array())
     probes += site["probes"].size();
-  if (site.value("ok", false))
-    ++ok;
-  else
+  if (!site.value("ok", false))
     ++failing;
+  else if (site.value("exit_code", 0) == k_exit_incomplete)
+    ++untested;
+  else
+    ++ok;
   std::set<std::string> ids;
   if (site.contains("findings") && site["findings"].is_array()) {
     for (const auto& f : site["findings"]) {
@@ -436,6 +438,7 @@ json summary_to_json(const ScanSummary& s) {
             {"finished", s.finished},
             {"ok", s.ok},
             {"failing", s.failing},
+            {"untested", s.untested},
             {"errors", s.errors},
             {"interrupted", s.interrupted},
             {"deadline_reached", s.deadline_reached},
@@ -461,8 +464,10 @@ std::string summary_text(const ScanSummary& s) {
                      s.skipped ? fmt::format(", {} skipped (already in the resume file)", s.skipped)
                                : std::string(),
                      s.seconds, s.seconds > 0 ? static_cast<double>(s.finished) / s.seconds : 0.0);
-  out += fmt::format("  ok            {}\n  would fail    {}\n  not diagnosed {}\n", s.ok,
-                     s.failing, s.errors);
+  out += fmt::format("  ok            {}\n  would fail    {}\n", s.ok, s.failing);
+  if (s.untested > 0)
+    out += fmt::format("  untested      {}\n", s.untested);
+  out += fmt::format("  not diagnosed {}\n", s.errors);
   out +=
       fmt::format("  handshakes    {} ({:.1f}/s), peak RSS {} KiB\n", s.probes,
                   s.seconds > 0 ? static_cast<double>(s.probes) / s.seconds : 0.0, s.peak_rss_kib);
@@ -491,7 +496,7 @@ int scan_exit_code(const ScanSummary& s) {
     return k_exit_incomplete;
   if (s.failing > 0 || s.errors > 0)
     return k_exit_problem;
-  return k_exit_ok;
+  return s.untested > 0 ? k_exit_incomplete : k_exit_ok;
 }
 
 // A site makes about 13 probes (diagnose --mode all against one origin), all to

@@ -15,7 +15,9 @@ using compare::Severity;
 using nlohmann::json;
 
 int diagnose_exit_code(const DiagnoseReport& report) {
-  return report.diagnosis.ok() ? k_exit_ok : k_exit_problem;
+  if (!report.diagnosis.ok())
+    return k_exit_problem;
+  return report.diagnosis.untested() ? k_exit_incomplete : k_exit_ok;
 }
 
 namespace {

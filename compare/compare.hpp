@@ -152,7 +152,10 @@ struct DiagnoseInput {
 struct Diagnosis {
   std::vector<Finding> findings;     // failures first, then warnings, then info
   std::vector<ModeVerdict> verdicts; // one per selected mode
-  bool ok() const;                   // every selected mode "ok"
+  bool ok() const;                   // no selected mode fails ("ok" or "untested")
+  // A mode that uses TLS to the origin could not be tested (a finding made it
+  // "untested": e.g. a certificate OpenSSL 3.0 cannot fetch).
+  bool untested() const;
   bool operator==(const Diagnosis&) const = default;
 };
 

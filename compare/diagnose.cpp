@@ -25,6 +25,12 @@ bool Diagnosis::ok() const {
                       [](const ModeVerdict& v) { return rules::is_failure_result(v.result); });
 }
 
+bool Diagnosis::untested() const {
+  return std::any_of(verdicts.begin(), verdicts.end(), [](const ModeVerdict& v) {
+    return v.result == "untested" && v.cause != "none";
+  });
+}
+
 namespace {
 
 // Findings that a list of what the origin accepts explains better.

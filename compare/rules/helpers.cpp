@@ -239,9 +239,12 @@ bool edge_accepted(const OriginView& o) {
 }
 
 const ProbeResult* edge_failure(const OriginView& o) {
-  for (const auto* p : exact_hellos(o))
+  const auto hellos = exact_hellos(o);
+  for (const auto* p : hellos)
     if (wire_failed(p))
       return p;
+  if (!hellos.empty())
+    return nullptr; // the edge's hellos judge: all accepted (OpenSSL's failure is not the edge's)
   const auto* primary = o.get(probe_label::primary);
   return handshake_failed(primary) ? primary : nullptr;
 }

@@ -415,6 +415,8 @@ Scenario wire_scenario() {
     r.wire.hello_bytes = hello == 0 ? 274 : 1494;
     r.wire.segments = segments;
     r.wire.group = hello == 0 ? 29 : 0x11ec;
+    r.version = TlsVersion::tls1_3;
+    r.chain.clear(); // TLS 1.3: the certificate is encrypted, the wire probe does not read it
   };
   wire("wire/classical", 0, 1);
   wire("wire/post_quantum", 1, 2);
@@ -486,4 +488,25 @@ TEST(Rules, HelloRetryFailed) {
   auto d = s.run();
   expect_failure(d, "hello_retry_failed", "525", "525", "wire/classical");
   EXPECT_NE(find_id(d, "hello_retry_failed")->summary.find("secp521r1"), std::string::npos);
+}
+
+// The edge's hellos are accepted, OpenSSL completes no handshake and no probe
+// read the certificate: the modes that verify it are untested, not ok.
+TEST(Rules, AcceptedOnTheWireWithoutACertificateIsUntested) {
+  auto s = wire_scenario();
+  for (const char* l : {"primary", "permissive", "no_sni"})
+    s.get(l) = alert_result(l, s.origin, s.cdn, 40, "handshake_failure");
+  auto d = s.run();
+  const auto* f = find_id(d, "handshake_judged_on_wire");
+  ASSERT_NE(f, nullptr) << d.findings.front().id;
+  EXPECT_EQ(f->severity, Severity::warning);
+  EXPECT_EQ(verdict_for(d, "full"), "ok");
+  EXPECT_EQ(verdict_for(d, "strict"), "untested");
+  EXPECT_TRUE(d.ok());
+  EXPECT_TRUE(d.untested());
+  // With the certificate from the permissive probe, strict is judged.
+  s.get("permissive") = ok_result("permissive", s.origin, s.cdn);
+  auto judged = s.run();
+  EXPECT_EQ(verdict_for(judged, "strict"), "ok");
+  EXPECT_FALSE(judged.untested());
 }
