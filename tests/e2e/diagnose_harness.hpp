@@ -69,7 +69,7 @@ inline DiagnoseRun run_diagnose(const std::string& host, std::vector<std::string
   out.status = r.status;
   out.output = r.output;
   auto brace = r.output.find('{');
-  if ((r.status == 0 || r.status == 1) && brace != std::string::npos) {
+  if ((r.status == 0 || r.status == 1 || r.status == 3) && brace != std::string::npos) {
     out.json = nlohmann::json::parse(r.output.substr(brace), nullptr, false);
     static const auto schema = load_json_file(EDGESHAKE_SOURCE_DIR "/docs/diagnose.schema.json");
     auto problems = check_schema(schema, out.json);
