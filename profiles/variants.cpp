@@ -179,9 +179,6 @@ std::optional<Error> finish(Parsed& parsed, const std::string& origin) {
   // Format 2: each value of each variant over the defaults must give valid
   // hellos (combinations of non-defaults are checked when chosen).
   const Choices defaults = resolve(p, {});
-  auto base = checked_hellos(p, defaults, ErrorCode::profile, where(origin, pos.hello));
-  if (!base)
-    return base.error();
   for (std::size_t i = 0; i < p.variants.size(); ++i) {
     for (std::size_t j = 0; j < p.variants[i].values.size(); ++j) {
       Choices c = defaults;
@@ -194,6 +191,9 @@ std::optional<Error> finish(Parsed& parsed, const std::string& origin) {
         return r.error();
     }
   }
+  auto base = checked_hellos(p, defaults, ErrorCode::profile, where(origin, pos.hello));
+  if (!base)
+    return base.error();
   auto selected = select_variants(p, {});
   if (!selected)
     return selected.error();
