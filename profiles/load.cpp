@@ -1,5 +1,6 @@
 // TOML -> Profile: syntax (toml++), known keys at every level, value types and
 // enum words, with the position of everything kept for validate.cpp.
+#include "profiles/load_hello.hpp"
 #include "profiles/parsed.hpp"
 
 #include <toml++/toml.h>
@@ -297,6 +298,44 @@ void read_mode(Reader& r, const toml::table& t, Pos table_pos, Mode& m, ModePosi
     r.errors(*e, "[modes.errors]", m.errors, &mp.errors);
 }
 
+// The format-1 [client_hello] fields: the OpenSSL names of the hello.
+void read_openssl_hello(Reader& r, const toml::table& t, Profile& p, ProfilePositions& pos) {
+  const toml::table* ch = &t;
+  Pos versions_key = pos.client_hello;
+  bool has_versions = false;
+  std::vector<Pos> version_pos;
+  auto versions = r.strings(*ch, "versions", &versions_key, &version_pos, &has_versions);
+  if (!r.failed() && !has_versions)
+    r.fail(pos.client_hello, "missing required key 'versions' in [client_hello]");
+  for (std::size_t i = 0; i < versions.size() && !r.failed(); ++i) {
+    auto v = parse_tls_version(versions[i]);
+    if (!v)
+      r.fail(version_pos[i], "unknown TLS version " + quote(versions[i]) +
+                                 " (expected SSLv3, TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)");
+    else
+      p.versions.push_back(*v);
+  }
+  pos.versions = version_pos;
+  if (!r.failed() && p.versions.empty())
+    r.fail(versions_key, "versions must list at least one TLS version");
+
+  pos.ciphers_key = pos.client_hello;
+  p.ciphers = r.strings(*ch, "ciphers", &pos.ciphers_key, &pos.ciphers);
+  r.not_offered(*ch, "ciphers_not_offered", p.ciphers_not_offered, pos.ciphers_not_offered);
+  pos.tls13_key = pos.client_hello;
+  p.tls13_ciphersuites =
+      r.strings(*ch, "tls13_ciphersuites", &pos.tls13_key, &pos.tls13_ciphersuites);
+  pos.groups_key = pos.client_hello;
+  bool has_groups = false;
+  p.groups = r.strings(*ch, "groups", &pos.groups_key, &pos.groups, &has_groups);
+  if (!r.failed() && !has_groups)
+    r.fail(pos.client_hello, "missing required key 'groups' in [client_hello]");
+  r.not_offered(*ch, "groups_not_offered", p.groups_not_offered, pos.groups_not_offered);
+  p.signature_algorithms =
+      r.strings(*ch, "signature_algorithms", nullptr, &pos.signature_algorithms);
+  p.alpn = r.strings(*ch, "alpn", nullptr, &pos.alpn);
+}
+
 } // namespace
 
 Result<Parsed> read_profile(std::string_view toml_text, const std::string& origin,
@@ -315,9 +354,26 @@ Result<Parsed> read_profile(std::string_view toml_text, const std::string& origi
   Reader r(origin);
 
   r.allow_keys(root,
-               {"id", "name", "provider", "description", "sources", "assumptions", "client_hello",
-                "validation", "errors", "modes"},
+               {"format", "id", "name", "provider", "description", "sources", "assumptions",
+                "client_hello", "hello", "provenance", "variants", "validation", "errors", "modes"},
                "at the top level");
+  pos.format = Pos{};
+  if (auto f = r.integer(root, "format", &pos.format)) {
+    if (*f != 1 && *f != 2)
+      r.fail(pos.format, "format must be 1 or 2 (docs/profiles.md)");
+    else
+      p.format = static_cast<int>(*f);
+  }
+  const bool f2 = p.format == 2;
+  if (!f2 && !r.failed()) {
+    for (std::string_view key : {"hello", "provenance", "variants"}) {
+      if (const toml::node* n = root.get(key)) {
+        r.fail(pos_of(n->source()),
+               quote(key) + " is format 2: set format = 2 at the top level (docs/profiles.md)");
+        break;
+      }
+    }
+  }
   Pos id_pos;
   if (auto s = r.string(root, "id", &id_pos)) {
     bool ok = !s->empty() && std::all_of(s->begin(), s->end(), [](char c) {
@@ -344,46 +400,19 @@ Result<Parsed> read_profile(std::string_view toml_text, const std::string& origi
   }
 
   // [client_hello]
-  if (const toml::table* ch = r.table(root, "client_hello", &pos.client_hello, true)) {
-    r.allow_keys(*ch,
-                 {"versions", "ciphers", "ciphers_not_offered", "tls13_ciphersuites", "groups",
-                  "groups_not_offered", "signature_algorithms", "alpn", "sni", "sni_name",
-                  "security_level", "sends_client_certificate"},
-                 "in [client_hello]");
-    Pos versions_key = pos.client_hello;
-    bool has_versions = false;
-    std::vector<Pos> version_pos;
-    auto versions = r.strings(*ch, "versions", &versions_key, &version_pos, &has_versions);
-    if (!r.failed() && !has_versions)
-      r.fail(pos.client_hello, "missing required key 'versions' in [client_hello]");
-    for (std::size_t i = 0; i < versions.size() && !r.failed(); ++i) {
-      auto v = parse_tls_version(versions[i]);
-      if (!v)
-        r.fail(version_pos[i], "unknown TLS version " + quote(versions[i]) +
-                                   " (expected SSLv3, TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3)");
-      else
-        p.versions.push_back(*v);
-    }
-    pos.versions = version_pos;
-    if (!r.failed() && p.versions.empty())
-      r.fail(versions_key, "versions must list at least one TLS version");
-
-    pos.ciphers_key = pos.client_hello;
-    p.ciphers = r.strings(*ch, "ciphers", &pos.ciphers_key, &pos.ciphers);
-    r.not_offered(*ch, "ciphers_not_offered", p.ciphers_not_offered, pos.ciphers_not_offered);
-    pos.tls13_key = pos.client_hello;
-    p.tls13_ciphersuites =
-        r.strings(*ch, "tls13_ciphersuites", &pos.tls13_key, &pos.tls13_ciphersuites);
-    pos.groups_key = pos.client_hello;
-    bool has_groups = false;
-    p.groups = r.strings(*ch, "groups", &pos.groups_key, &pos.groups, &has_groups);
-    if (!r.failed() && !has_groups)
-      r.fail(pos.client_hello, "missing required key 'groups' in [client_hello]");
-    r.not_offered(*ch, "groups_not_offered", p.groups_not_offered, pos.groups_not_offered);
-    p.signature_algorithms =
-        r.strings(*ch, "signature_algorithms", nullptr, &pos.signature_algorithms);
-    p.alpn = r.strings(*ch, "alpn", nullptr, &pos.alpn);
-
+  if (const toml::table* ch = r.table(root, "client_hello", &pos.client_hello, !f2)) {
+    if (f2)
+      r.allow_keys(*ch, {"sni", "sni_name", "security_level", "sends_client_certificate"},
+                   "in [client_hello] (format 2 keeps only sni, sni_name, security_level and "
+                   "sends_client_certificate there; the hello is [hello])");
+    else
+      r.allow_keys(*ch,
+                   {"versions", "ciphers", "ciphers_not_offered", "tls13_ciphersuites", "groups",
+                    "groups_not_offered", "signature_algorithms", "alpn", "sni", "sni_name",
+                    "security_level", "sends_client_certificate"},
+                   "in [client_hello]");
+    if (!f2)
+      read_openssl_hello(r, *ch, p, pos);
     pos.sni = pos.client_hello;
     if (auto s = r.string(*ch, "sni", &pos.sni)) {
       auto v = parse_sni_policy(*s);
@@ -461,6 +490,10 @@ Result<Parsed> read_profile(std::string_view toml_text, const std::string& origi
   if (!r.failed() && p.default_mode.empty() && !p.modes.empty())
     p.default_mode = p.modes.front().name;
 
+  if (!r.failed() && f2) {
+    if (auto err = read_format2(root, origin, p, pos))
+      return tl::unexpected(*err);
+  }
   if (r.failed())
     return tl::unexpected(r.error());
   return out;
@@ -475,6 +508,8 @@ Result<Profile> parse_profile(std::string_view toml_text, std::string origin, st
   if (!parsed)
     return tl::unexpected(parsed.error());
   if (auto err = detail::validate(*parsed, origin))
+    return tl::unexpected(*err);
+  if (auto err = detail::finish(*parsed, origin))
     return tl::unexpected(*err);
   parsed->profile.path = origin;
   return std::move(parsed->profile);
@@ -497,6 +532,8 @@ Result<Profile> load_file(const std::string& path) {
   if (!parsed)
     return tl::unexpected(parsed.error());
   if (auto err = detail::validate(*parsed, path))
+    return tl::unexpected(*err);
+  if (auto err = detail::finish(*parsed, path))
     return tl::unexpected(*err);
   parsed->profile.path = path;
   return std::move(parsed->profile);

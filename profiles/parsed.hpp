@@ -30,8 +30,18 @@ struct ModePositions {
   std::map<FailureClass, Pos> errors;
 };
 
+// Format 2: where a [[variants]] entry and its values stand.
+struct VariantPositions {
+  Pos table;
+  Pos default_value;
+  std::vector<Pos> values; // one per [[variants.values]]
+};
+
 struct ProfilePositions {
   Pos root;
+  Pos format;
+  Pos hello; // format 2: the [hello] table
+  std::vector<VariantPositions> variants;
   std::vector<Pos> sources;
   Pos client_hello;
   std::vector<Pos> versions;
@@ -67,6 +77,12 @@ struct Parsed {
 // `base_dir` resolves a relative trust_store.
 Result<Parsed> read_profile(std::string_view toml_text, const std::string& origin,
                             const std::string& id, const std::filesystem::path& base_dir);
+
+// After validation: the hello of a format-1 profile (what OpenSSL 3.0 sends
+// for its settings), the default variants, and the OpenSSL approximation of a
+// format-2 profile (variants.cpp). A format-2 combination that leaves an invalid
+// hello is an error at the variant's position.
+std::optional<Error> finish(Parsed& parsed, const std::string& origin);
 
 // The rules across entries and against the linked OpenSSL (docs/profiles.md,
 // "Validation"). Returns the first violation.
