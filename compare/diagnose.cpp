@@ -62,7 +62,9 @@ void add_capabilities(Finding& f, const DiagnoseInput& input) {
     if (c.endpoint.to_string() != f.target)
       continue;
     std::string text = capability_text(c);
-    f.explanation += fmt::format(" The origin accepts only {}.", text);
+    f.explanation += c.suites.empty() && c.groups.empty()
+                         ? std::string(" The enumeration found no suite the origin accepts.")
+                         : fmt::format(" The origin accepts only {}.", text);
     f.evidence.push_back(
         {"enumerate", f.target,
          fmt::format("hand-built ClientHellos over {} connections: {}", c.connections, text)});

@@ -191,6 +191,44 @@ std::optional<Finding> cert_type_cipher_mismatch(const Context& ctx, const Origi
   return f;
 }
 
+std::optional<Finding> origin_refuses_every_hello(const Context& ctx, const OriginView& o,
+                                                  const std::vector<Finding>& so_far) {
+  auto s = swap_evidence(o, so_far);
+  const auto* permissive = o.get(probe_label::permissive);
+  if (!s || !permissive || handshake_ok(s->any_group) || handshake_ok(s->any_cipher) ||
+      !alert_is(s->any_cipher, 40) || !alert_is(s->any_group, 40) || !alert_is(permissive, 40))
+    return std::nullopt;
+  auto f = make_finding("origin_refuses_every_hello", &o,
+                        ctx.predict_failure(FailureClass::handshake_failure));
+  f.summary = fmt::format("{} refuses every ClientHello, with every cipher suite and group any "
+                          "client can offer (alert 40): its own TLS configuration cannot work",
+                          o.where());
+  f.explanation = fmt::format(
+      "Not only {}'s hello fails: a hello with every cipher suite (on the wire, including suites "
+      "OpenSSL cannot negotiate), one with every group, and OpenSSL's most permissive hello all "
+      "get alert 40 handshake_failure. No client can connect, so the cause is on the origin: "
+      "most often a certificate whose key type fits none of the suites the origin enables (an "
+      "ECDSA certificate with only RSA suites in ssl_ciphers, or the reverse), or a cipher list "
+      "that matches nothing its TLS library supports. The origin's TLS error log names it "
+      "(OpenSSL: 'no shared cipher').",
+      ctx.cdn_name());
+  f.evidence = {evidence(o, *s->primary), evidence(o, *s->any_cipher), evidence(o, *s->any_group),
+                evidence(o, *permissive)};
+  f.fixes = {{"nginx", "# suites for the certificate's key type (ECDSA and RSA shown):\n"
+                       "ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                       "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384;"},
+             {"apache", "SSLCipherSuite ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-"
+                        "SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384"},
+             {"haproxy", "ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-"
+                         "AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384"},
+             {"caddy", "# Caddy picks suites that fit its certificate; check its log"},
+             {"any", "Check that the certificate's key type (openssl x509 -noout -text | grep "
+                     "'Public Key Algorithm') has suites enabled for it, and read the origin's "
+                     "TLS error log."}};
+  f.depends_on = {"cipher_suites", "groups"};
+  return f;
+}
+
 std::optional<Finding> no_cipher_overlap(const Context& ctx, const OriginView& o,
                                          const std::vector<Finding>& so_far) {
   auto s = swap_evidence(o, so_far);

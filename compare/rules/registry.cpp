@@ -21,6 +21,7 @@ const std::vector<Rule>& registry() {
       {"no_tls13_cipher_overlap", no_tls13_cipher_overlap, nullptr},
       {"cert_type_cipher_mismatch", cert_type_cipher_mismatch, nullptr},
       {"no_cipher_overlap", no_cipher_overlap, nullptr},
+      {"origin_refuses_every_hello", origin_refuses_every_hello, nullptr},
       {"cert_signature_scheme_unsupported", cert_signature_scheme_unsupported, nullptr},
       {"split_client_hello_dropped", split_client_hello_dropped, nullptr},
       {"post_quantum_key_share_rejected", post_quantum_key_share_rejected, nullptr},

@@ -131,6 +131,8 @@ std::optional<Finding> no_tls13_cipher_overlap(const Context&, const OriginView&
                                                const std::vector<Finding>&);
 std::optional<Finding> cert_type_cipher_mismatch(const Context&, const OriginView&,
                                                  const std::vector<Finding>&);
+std::optional<Finding> origin_refuses_every_hello(const Context&, const OriginView&,
+                                                  const std::vector<Finding>&);
 std::optional<Finding> no_cipher_overlap(const Context&, const OriginView&,
                                          const std::vector<Finding>&);
 // rules/certificate.cpp
