@@ -142,10 +142,10 @@ void expect_client_hello_matches(const profiles::Profile& p,
   EXPECT_EQ(c.hello.alpn, p.alpn);
 }
 
-
 // A format-1 profile's hello (profiles/derive.cpp) is what OpenSSL 3.0 really
 // sends for its settings: compared with the bytes the OpenSSL probe writes.
-void expect_derived_hello_is_sent(const profiles::Profile& p, const std::optional<std::string>& sni) {
+void expect_derived_hello_is_sent(const profiles::Profile& p,
+                                  const std::optional<std::string>& sni) {
   SCOPED_TRACE("profile " + p.id);
   ASSERT_EQ(p.format, 1);
   Capture c = capture(p, sni);
@@ -189,7 +189,8 @@ TEST(ClientHello, DerivedHelloOfEveryFormatOneProfileIsWhatOpensslSends) {
         "versions = [\"TLSv1.2\", \"TLSv1.3\"]\nciphers = [\"ECDHE-ECDSA-AES128-SHA\"]\n"
         "tls13_ciphersuites = [\"TLS_AES_128_GCM_SHA256\"]\ngroups = [\"ffdhe2048\", \"P-256\"]\n"
         "security_level = 3\n"}) {
-    auto p = profiles::parse_profile("name = \"t\"\n[client_hello]\n" + hello + tail, "t.toml", "t");
+    auto p =
+        profiles::parse_profile("name = \"t\"\n[client_hello]\n" + hello + tail, "t.toml", "t");
     ASSERT_TRUE(p.has_value()) << p.error().to_string();
     expect_derived_hello_is_sent(*p, std::string("corner.test"));
     ++checked;
