@@ -1,5 +1,6 @@
 // `edgeshake profiles list` and `edgeshake profiles show NAME|FILE [--json]`.
 #include "cmd/command.hpp"
+#include "common/tls_registry.hpp"
 #include "profiles/profiles.hpp"
 
 #include <CLI/CLI.hpp>
@@ -164,6 +165,56 @@ void print_list(const Style& style, std::string_view label, const std::vector<st
     fmt::print("  {:<22}{:>2}. {}\n", i == 0 ? label : "", i + 1, items[i]);
 }
 
+// Format 2 (and the hello format 1 derives): the variants and the hellos the
+// edge may send with the chosen values, and what the OpenSSL probes send differently.
+void print_wire(const Profile& p, const Style& style) {
+  if (!p.variants.empty()) {
+    fmt::print("{}\n", style.bold("Variants (--variant NAME=VALUE)"));
+    for (const auto& v : p.variants) {
+      std::string chosen = v.default_value;
+      for (const auto& [name, value] : p.variant_choice)
+        if (name == v.name)
+          chosen = value;
+      std::vector<std::string> values;
+      for (const auto& x : v.values)
+        values.push_back(x.name == chosen ? x.name + "*" : x.name);
+      fmt::print("  {:<22}{} {}\n", v.name, join(values), style.dim("- " + v.description));
+    }
+    fmt::print("  {}\n\n", style.dim("* chosen (defaults unless --variant)"));
+  }
+  fmt::print("{}\n", style.bold(p.format == 2 ? "Wire hellos (format 2)"
+                                              : "Wire hello (what OpenSSL 3.0 sends)"));
+  for (const auto& h : p.hellos) {
+    std::vector<std::string> ext, groups, shares;
+    for (auto e : h.extensions)
+      ext.push_back(tls::is_grease(e) || e == profiles::k_grease ? "GREASE"
+                                                                 : tls::extension_name(e));
+    auto group = [](std::uint16_t g) {
+      const auto* info = tls::find_group(g);
+      return info ? std::string(info->name) : std::string("GREASE");
+    };
+    for (auto g : h.groups)
+      groups.push_back(group(g));
+    for (auto g : h.key_shares)
+      shares.push_back(group(g));
+    fmt::print("  {:<22}{} suites, {} bytes with a 16-byte name{}\n",
+               h.label.empty() ? "hello" : h.label, h.cipher_suites.size(),
+               profiles::encoded_size(h, 16),
+               h.tcp_max_segment > 0 && profiles::encoded_size(h, 16) > h.tcp_max_segment
+                   ? fmt::format(" ({} segments of {})",
+                                 (profiles::encoded_size(h, 16) + h.tcp_max_segment - 1) /
+                                     h.tcp_max_segment,
+                                 h.tcp_max_segment)
+                   : std::string());
+    fmt::print("  {:<22}{}\n", "  extensions", join(ext));
+    fmt::print("  {:<22}{} {}\n", "  groups", join(groups),
+               style.dim("(key shares: " + (shares.empty() ? "none" : join(shares)) + ")"));
+  }
+  for (const auto& d : p.openssl.deviations)
+    fmt::print("  {:<22}{}\n", "OpenSSL deviation", d);
+  fmt::print("\n");
+}
+
 void print_text(const Profile& p, bool no_color) {
   auto style = Style::for_stdout(no_color);
   fmt::print("{} {}\n", style.bold(p.id),
@@ -196,6 +247,8 @@ void print_text(const Profile& p, bool no_color) {
   fmt::print("  {:<22}{}\n", "security level", p.security_level);
   fmt::print("  {:<22}{}\n\n", "client certificate",
              p.sends_client_certificate ? "can be sent" : "none");
+
+  print_wire(p, style);
 
   fmt::print("{}\n", style.bold("Validation"));
   fmt::print("  {:<22}{}\n", "trust store", p.trust_store);
@@ -243,8 +296,9 @@ void print_text(const Profile& p, bool no_color) {
     fmt::print("  - {}\n", a);
 }
 
-int run_show(const std::string& name, bool as_json, bool no_color) {
-  auto p = profiles::find(name);
+int run_show(const std::string& name, const std::vector<std::string>& variants, bool as_json,
+             bool no_color) {
+  auto p = find_profile(name, variants);
   if (!p)
     return report_error(p.error());
   if (as_json)
@@ -258,6 +312,7 @@ struct ProfilesOptions {
   bool json = false;
   bool no_color = false;
   std::string name;
+  std::vector<std::string> variants;
 };
 
 } // namespace
@@ -278,8 +333,10 @@ void add_profiles_command(CLI::App& app, Action& run) {
       ->required();
   show->add_flag("--json", opts->json, "JSON output (docs/profiles.md)");
   show->add_flag("--no-color", opts->no_color, "No colour even on a terminal");
-  show->callback(
-      [&run, opts] { run = [opts] { return run_show(opts->name, opts->json, opts->no_color); }; });
+  add_variant_option(*show, opts->variants);
+  show->callback([&run, opts] {
+    run = [opts] { return run_show(opts->name, opts->variants, opts->json, opts->no_color); };
+  });
 }
 
 } // namespace edgeshake::cmd

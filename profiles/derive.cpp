@@ -79,6 +79,39 @@ std::string group_label(std::uint16_t g) {
   return n.empty() ? "0x" + std::to_string(g) : n;
 }
 
+// Whether OpenSSL's default security callback lets a group through at this
+// level (its security bits against 80/112/128/192/256 for levels 1-5).
+bool group_allowed(std::uint16_t g, int level) {
+  static constexpr int k_min_bits[] = {0, 80, 112, 128, 192, 256};
+  int bits = 128;
+  switch (g) {
+  case 24:
+    bits = 192;
+    break;
+  case 25:
+    bits = 256;
+    break;
+  case 30:
+    bits = 224;
+    break;
+  case 0x0100:
+    bits = 112;
+    break;
+  case 0x0102:
+    bits = 152;
+    break;
+  case 0x0103:
+    bits = 176;
+    break;
+  case 0x0104:
+    bits = 192;
+    break;
+  default:
+    break;
+  }
+  return bits >= k_min_bits[std::clamp(level, 0, 5)];
+}
+
 bool ecdhe_group(std::uint16_t g) {
   const auto* info = tls::find_group(g);
   return info && (info->versions & tls::k_tls1_2) != 0;
@@ -153,7 +186,7 @@ WireHello openssl_wire_hello(const Profile& p) {
     auto code = tls::group_by_name(name);
     if (!code)
       continue;
-    if (!tls13 && !ecdhe_group(*code))
+    if ((!tls13 && !ecdhe_group(*code)) || !group_allowed(*code, level))
       continue;
     h.groups.push_back(*code);
   }
@@ -194,7 +227,8 @@ WireHello openssl_wire_hello(const Profile& p) {
   }
   if (!h.groups.empty())
     h.extensions.push_back(0x000a);
-  if (p.openssl.session_ticket)
+  // SSL_SECOP_TICKET: the default callback refuses tickets from level 3.
+  if (p.openssl.session_ticket && level < 3)
     h.extensions.push_back(0x0023);
   if (p.openssl.status_request)
     h.extensions.push_back(0x0005);

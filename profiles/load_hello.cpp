@@ -119,23 +119,7 @@ std::string version_name(TlsVersion v) {
   return std::string(edgeshake::to_string(v));
 }
 
-// The hello keys, the HelloEdit keys among them.
-constexpr std::string_view k_hello_keys[] = {"record_version",
-                                             "legacy_version",
-                                             "versions",
-                                             "supported_versions",
-                                             "cipher_suites",
-                                             "suite_versions",
-                                             "extensions",
-                                             "groups",
-                                             "key_shares",
-                                             "ec_point_formats",
-                                             "signature_algorithms",
-                                             "signature_algorithms_cert",
-                                             "alpn",
-                                             "psk_key_exchange_modes",
-                                             "compress_certificate",
-                                             "tcp_max_segment"};
+// The HelloEdit keys ([hello] takes hello_field_names() but "sni").
 constexpr std::string_view k_edit_keys[] = {
     "label",  "versions",   "cipher_suites",        "extensions",
     "groups", "key_shares", "signature_algorithms", "alpn"};
@@ -298,8 +282,8 @@ private:
   void hello(const toml::table& t) {
     for (auto&& [k, v] : t) {
       (void)v;
-      if (std::find(std::begin(k_hello_keys), std::end(k_hello_keys), k.str()) ==
-          std::end(k_hello_keys)) {
+      const auto& fields = hello_field_names();
+      if (k.str() == "sni" || std::find(fields.begin(), fields.end(), k.str()) == fields.end()) {
         fail(pos_of(k.source()), "unknown key " + quote(k.str()) + " in [hello]");
         return;
       }

@@ -142,6 +142,62 @@ void expect_client_hello_matches(const profiles::Profile& p,
   EXPECT_EQ(c.hello.alpn, p.alpn);
 }
 
+// A format-1 profile's hello (profiles/derive.cpp) is what OpenSSL 3.0 really
+// sends for its settings: compared with the bytes the OpenSSL probe writes.
+void expect_derived_hello_is_sent(const profiles::Profile& p,
+                                  const std::optional<std::string>& sni) {
+  SCOPED_TRACE("profile " + p.id);
+  ASSERT_EQ(p.format, 1);
+  Capture c = capture(p, sni);
+  ASSERT_TRUE(c.hello.ok) << c.hello.error << " (probe: " << c.result.reason << ")";
+  const profiles::WireHello& h = p.hello;
+  auto ints = [](const auto& v) { return std::vector<int>(v.begin(), v.end()); };
+  std::vector<int> extensions;
+  for (auto e : h.extensions)
+    if (e != 0x0000 || sni)
+      extensions.push_back(e);
+  EXPECT_EQ(c.hello.extensions, extensions);
+  EXPECT_EQ(c.hello.cipher_suites, ints(h.cipher_suites));
+  EXPECT_EQ(c.hello.supported_groups, ints(h.groups));
+  EXPECT_EQ(c.hello.key_share_groups, ints(h.key_shares));
+  EXPECT_EQ(c.hello.signature_algorithms, ints(h.signature_algorithms));
+  EXPECT_EQ(c.hello.legacy_version, h.legacy_version);
+  EXPECT_EQ(c.hello.record_version, h.record_version);
+}
+
+TEST(ClientHello, DerivedHelloOfEveryFormatOneProfileIsWhatOpensslSends) {
+  int checked = 0;
+  for (const auto& p : profiles::bundled()) {
+    if (p.format != 1)
+      continue;
+    expect_derived_hello_is_sent(p, p.sni == profiles::SniPolicy::none
+                                        ? std::nullopt
+                                        : std::optional<std::string>("bundled.test"));
+    ++checked;
+  }
+  // Hand-written corners: RSA key exchange only (no groups, no point formats),
+  // TLS 1.3 only, security level 3 (no SHA-1/SHA-224 schemes).
+  const std::string tail = "[[modes]]\nname = \"m\"\nverify = \"none\"\n[errors]\n"
+                           "connection_refused = \"a\"\nconnect_timeout = \"a\"\n"
+                           "handshake_failure = \"a\"\nhandshake_timeout = \"a\"\n"
+                           "response_timeout = \"a\"\nhttp_error = \"a\"\n"
+                           "origin_unresolvable = \"a\"\n";
+  for (const std::string hello :
+       {"versions = [\"TLSv1.2\"]\nciphers = [\"AES128-SHA\"]\ngroups = [\"P-256\"]\n",
+        "versions = [\"TLSv1.3\"]\ntls13_ciphersuites = [\"TLS_AES_256_GCM_SHA384\"]\n"
+        "groups = [\"P-384\", \"X25519\"]\nalpn = [\"h2\"]\n",
+        "versions = [\"TLSv1.2\", \"TLSv1.3\"]\nciphers = [\"ECDHE-ECDSA-AES128-SHA\"]\n"
+        "tls13_ciphersuites = [\"TLS_AES_128_GCM_SHA256\"]\ngroups = [\"ffdhe2048\", \"P-256\"]\n"
+        "security_level = 3\n"}) {
+    auto p =
+        profiles::parse_profile("name = \"t\"\n[client_hello]\n" + hello + tail, "t.toml", "t");
+    ASSERT_TRUE(p.has_value()) << p.error().to_string();
+    expect_derived_hello_is_sent(*p, std::string("corner.test"));
+    ++checked;
+  }
+  EXPECT_GE(checked, 3);
+}
+
 TEST(ClientHello, CloudflareLikeProfileIsSentAsWritten) {
   expect_client_hello_matches(cloudflare_like_profile(), std::string("capture.test"));
 }

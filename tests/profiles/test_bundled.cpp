@@ -100,12 +100,14 @@ TEST(BundledProfiles, EmbeddedCopiesMatchTheSourceFiles) {
 
 TEST(BundledProfiles, CloudflareMatchesTheDocumentedTable) {
   const auto& p = get("cloudflare");
-  // developers.cloudflare.com/ssl/origin-configuration/cipher-suites/, TLS 1.2 column in order.
+  // Format 2: the suites of developers.cloudflare.com/ssl/origin-configuration/cipher-suites/
+  // in the order Pingora on BoringSSL sends them (inferred), without ECDHE-RSA-AES256-SHA384,
+  // which upstream BoringSSL does not know (shared/reference/cloudflare-origin-hello.md).
   EXPECT_EQ(p.ciphers, (std::vector<std::string>{
-                           "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
-                           "ECDHE-RSA-AES128-SHA", "AES128-GCM-SHA256", "AES128-SHA",
-                           "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
-                           "ECDHE-RSA-AES256-SHA384", "AES256-SHA"}));
+                           "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+                           "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
+                           "ECDHE-RSA-AES128-SHA", "AES128-GCM-SHA256", "AES256-GCM-SHA384",
+                           "AES128-SHA", "AES256-SHA"}));
   EXPECT_EQ(p.tls13_ciphersuites,
             (std::vector<std::string>{"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
                                       "TLS_CHACHA20_POLY1305_SHA256"}));
