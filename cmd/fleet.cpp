@@ -238,7 +238,12 @@ CompareTable build_compare_table(const std::vector<CompareInput>& inputs,
           (w.status != handshake::ProbeStatus::ok && judge->status == handshake::ProbeStatus::ok))
         judge = &w;
     row.cells[Column::status] = status_cell(*judge);
-    if (judge != &primary && judge->status != handshake::ProbeStatus::ok &&
+    // Name the hello only when the edge's hellos fare differently (one refused,
+    // another accepted); a refused connection refuses them all.
+    const bool mixed = std::any_of(in.wire.begin(), in.wire.end(), [](const auto& w) {
+      return w.status == handshake::ProbeStatus::ok;
+    });
+    if (judge != &primary && judge->status != handshake::ProbeStatus::ok && mixed &&
         !judge->wire.hello_label.empty())
       row.cells[Column::status] += " (" + judge->wire.hello_label + " hello)";
     row.cells[Column::version] = judge->version ? std::string(to_string(*judge->version)) : "-";
@@ -499,14 +504,15 @@ int scan_exit_code(const ScanSummary& s) {
   return s.untested > 0 ? k_exit_incomplete : k_exit_ok;
 }
 
-// A site makes about 13 probes (diagnose --mode all against one origin), all to
-// one address, so at most min(13, per_address) of them run at once. Twice the
+// A site makes about 16 probes (diagnose --mode all against one origin with the
+// Cloudflare profile's two hellos), all to one address, so at most
+// min(16, per_address) of them run at once. Twice the
 // sites that fill the connection budget leaves room for sites still resolving
 // or finishing; more only hold memory (a site keeps its probes' results until
 // the last one ends) and make every site take longer. At --concurrency 64 the
 // cap took 3-8 % off the client CPU per handshake (bench/README.md, scan).
 int max_sites_in_flight(int connections, int per_address) {
-  constexpr int k_probes_per_site = 13;
+  constexpr int k_probes_per_site = 16;
   const int per_site = std::max(1, std::min(per_address, k_probes_per_site));
   const int filling = (std::max(1, connections) + per_site - 1) / per_site;
   return std::min(std::max(1, connections), std::max(2, 2 * filling));

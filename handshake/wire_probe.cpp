@@ -302,6 +302,21 @@ asio::awaitable<ProbeResult> probe_wire(ProbeSpec spec, ContextCache& cache) {
                                    return a;
                                  }()},
                   r, conn.received(), from);
+  } else if (sh.version < 0x0304 && !sh.server_hello_done) {
+    // A TLS <= 1.2 first flight cut short (a reset, a close or the deadline
+    // before ServerHelloDone, or a flight too large to read): the edge's
+    // handshake fails there too, whatever the ServerHello chose.
+    r.wire.accepted = false;
+    if (!sh.detail.empty()) {
+      r.status = ProbeStatus::protocol_error;
+      r.reason = sh.detail;
+    } else {
+      classify_read(rd, r, conn.received(), from);
+      r.wire.response = en::to_string(sh.kind);
+    }
+    r.wire.refusal = "the server's first flight ended before ServerHelloDone (" +
+                     (r.reason.empty() ? std::string(to_string(r.status)) : r.reason) + ")";
+    r.reason = r.wire.refusal;
   } else {
     r.status = ProbeStatus::ok;
     r.phase = ProbePhase::done;
