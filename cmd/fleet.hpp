@@ -107,9 +107,9 @@ struct ScanSummary {
   std::size_t ok = 0;
   std::size_t failing = 0;  // a selected mode would not be "ok"
   std::size_t untested = 0; // none would fail, but a TLS mode could not be tested (exit code 3)
-  std::size_t errors = 0;  // could not be diagnosed (did not resolve, ...)
-  std::size_t probes = 0;  // handshakes attempted (probes over all finished sites)
-  long peak_rss_kib = 0;   // the process's peak resident memory (0: unknown)
+  std::size_t errors = 0;   // could not be diagnosed (did not resolve, ...)
+  std::size_t probes = 0;   // handshakes attempted (probes over all finished sites)
+  long peak_rss_kib = 0;    // the process's peak resident memory (0: unknown)
   bool interrupted = false;
   bool deadline_reached = false; // --deadline fired
   std::size_t unfinished = 0;    // sites in flight or not started when it fired

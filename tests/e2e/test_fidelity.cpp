@@ -21,10 +21,14 @@ protected:
   const CertCatalogue& c = shared_catalogue();
 
   DiagnoseRun diagnose(std::uint16_t port, std::vector<std::string> extra = {}) const {
-    std::vector<std::string> a = {"--origin",      "127.0.0.1:" + std::to_string(port),
-                                  "--no-edge",     "--trust-store",
-                                  c.ca_file.string(), "--timeout",
-                                  "3s",            "--cdn",
+    std::vector<std::string> a = {"--origin",
+                                  "127.0.0.1:" + std::to_string(port),
+                                  "--no-edge",
+                                  "--trust-store",
+                                  c.ca_file.string(),
+                                  "--timeout",
+                                  "3s",
+                                  "--cdn",
                                   "cloudflare"};
     a.insert(a.end(), extra.begin(), extra.end());
     return run_diagnose(c.host, a);
@@ -144,8 +148,8 @@ TEST_F(Fidelity, SuitesOpensslCannotOfferAreNamed) {
   }
   {
     // 3DES at TLS 1.2: Cloudflare offers DES-CBC3-SHA, but only with TLS 1.0.
-    GnutlsServer des({.cert = c.leaf_rsa.chain, .key = c.leaf_rsa.key,
-                      .priority = k_gnutls_3des_only});
+    GnutlsServer des(
+        {.cert = c.leaf_rsa.chain, .key = c.leaf_rsa.key, .priority = k_gnutls_3des_only});
     auto run = diagnose(des.port());
     expect_failure(run, "no_cipher_overlap", "525", "525", "profile_any_cipher");
     const auto summary = (*run.finding("no_cipher_overlap"))["summary"].get<std::string>();
@@ -166,12 +170,13 @@ TEST_F(Fidelity, SuitesOpensslCannotOfferAreNamed) {
 // TLS <= 1.1 with ECDSA are none it offers. Was: tls_handshake_failed.
 TEST_F(Fidelity, EcdsaCertificateAtTls11HasNoSuite) {
   ES_REQUIRE_PROGRAM("openssl");
-  OpensslServer server({.cert = c.leaf_ecdsa.cert,
-                        .key = c.leaf_ecdsa.key,
-                        .chain = c.intermediate.cert,
-                        .cipher = "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA:@SECLEVEL=0",
-                        .max_protocol = "TLSv1.1",
-                        .extra_args = {"-min_protocol", "TLSv1"}});
+  OpensslServer server(
+      {.cert = c.leaf_ecdsa.cert,
+       .key = c.leaf_ecdsa.key,
+       .chain = c.intermediate.cert,
+       .cipher = "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA:@SECLEVEL=0",
+       .max_protocol = "TLSv1.1",
+       .extra_args = {"-min_protocol", "TLSv1"}});
   auto run = diagnose(server.port());
   ASSERT_EQ(run.status, 1) << run.ids() << run.output.substr(0, 2000);
   EXPECT_NE(run.finding("cert_type_cipher_mismatch"), nullptr) << run.ids();

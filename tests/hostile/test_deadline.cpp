@@ -11,8 +11,8 @@
 #include "tests/support/nginx.hpp"
 #include "tests/support/process.hpp"
 
-#include <gtest/gtest.h>
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <set>
@@ -206,24 +206,13 @@ TEST_F(Deadline, ScanReportsFinishedSitesAndMarksTheRest) {
   testing::write_file(targets, "fast.test " + at(good->port()) + "\n" + "slow.test " +
                                    at(drip.port()) + "\n" + "fast2.test " + at(good2->port()) +
                                    "\n" + "slow2.test " + at(drip2.port()) + "\n");
-  std::vector<std::string> args = {"scan",
-                                   "--targets",
-                                   targets.string(),
-                                   "--cdn",
-                                   "cloudflare",
-                                   "--trust-store",
-                                   c.ca_file.string(),
-                                   "--timeout",
-                                   "30s",
-                                   "--deadline",
-                                   "2s",
-                                   "--json-lines",
-                                   "--no-progress",
+  std::vector<std::string> args = {"scan", "--targets", targets.string(), "--cdn", "cloudflare",
+                                   "--trust-store", c.ca_file.string(), "--timeout", "30s",
+                                   "--deadline", "2s", "--json-lines", "--no-progress",
                                    // Room for every site's probes at once (all four sites are
                                    // on 127.0.0.1): the nginx sites must not queue behind the
                                    // drip sites' 16 held connections each.
-                                   "--per-address",
-                                   "64"};
+                                   "--per-address", "64"};
   auto r = run(args, dir.path());
   expect_stopped("scan, 2 nginx + 2 drip sites, --deadline 2s", r);
   auto sites = json_lines(r.out);
