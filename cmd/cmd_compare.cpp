@@ -79,11 +79,9 @@ int run_compare(const CompareArgs& a) {
     return report_error(deadline.error());
   if (!a.sni.empty() && !is_valid_hostname(a.sni))
     return report_error(Error(ErrorCode::usage, "not a valid host name: '" + a.sni + "'", "--sni"));
-  if (!a.trust_store.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::exists(a.trust_store, ec))
-      return report_error(Error(ErrorCode::io, "no such file: " + a.trust_store, "--trust-store"));
-  }
+  if (!a.trust_store.empty()) // once, before any traffic (docs/guarantees.md)
+    if (auto ok = handshake::preload_trust_store(a.trust_store); !ok)
+      return report_error(ok.error());
   auto profile = find_profile(a.profile, a.variants);
   if (!profile)
     return report_error(profile.error());

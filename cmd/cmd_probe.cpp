@@ -93,6 +93,13 @@ int run_probe(const ProbeArgs& args) {
       if (auto ok = readable(path, flag); !ok)
         return report_error(ok.error());
   }
+  // Before any traffic (and before the probes' clocks start).
+  if (!args.trust_store.empty())
+    if (auto ok = handshake::preload_trust_store(args.trust_store); !ok)
+      return report_error(ok.error());
+  if (!args.client_cert.empty())
+    if (auto ok = handshake::check_client_certificate(args.client_cert, args.client_key); !ok)
+      return report_error(ok.error());
   auto profile = find_profile(args.profile, args.variants);
   if (!profile)
     return report_error(profile.error());

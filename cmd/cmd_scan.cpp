@@ -448,11 +448,9 @@ int run_scan(const ScanArgs& a) {
       if (auto choice = profiles::parse_variant_choice(v); !choice)
         return report_error(choice.error());
   }
-  if (!a.trust_store.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::exists(a.trust_store, ec))
-      return report_error(Error(ErrorCode::io, "no such file: " + a.trust_store, "--trust-store"));
-  }
+  if (!a.trust_store.empty()) // once, before any traffic (docs/guarantees.md)
+    if (auto ok = handshake::preload_trust_store(a.trust_store); !ok)
+      return report_error(ok.error());
   auto ropts = resolver_options(base);
   ropts.max_in_flight = static_cast<std::size_t>(std::clamp(a.concurrency, 16, 256));
   asio::io_context io;

@@ -2,7 +2,11 @@
 // real binary with a closed or full stderr, a full stdout (/dev/full), a file
 // size limit standing in for a full filesystem, and a reader that goes away.
 #include "tests/cmd/spawn.hpp"
+#include "tests/support/certs.hpp"
+#include "tests/support/cli.hpp"
 #include "tests/support/process.hpp"
+
+#include <sys/stat.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -129,6 +133,55 @@ TEST(CliStdoutClosedPipe, EndsQuietlyWithExit3) {
   const auto err = read_file(dir / "err");
   EXPECT_EQ(err.find("internal error"), std::string::npos) << err;
   EXPECT_EQ(err.find("Broken pipe"), std::string::npos) << err;
+}
+
+// ---- 5. local faults are not blamed on the origin: exit 2 before any traffic ----
+
+TEST(CliLocalFaults, UnusableTrustStoreIsExit2NamingTheFile) {
+  TempDir dir;
+  const auto& c = shared_catalogue();
+  write_file(dir / "empty.pem", "");
+  write_file(dir / "binary.pem", std::string("\x00\xff\x13"
+                                             "binary\x80",
+                                             10));
+  fs::create_directory(dir / "nohash");
+  write_file(dir / "nohash" / "ca.pem", read_file(c.ca_file));
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  for (const std::string& store :
+       {(dir / "empty.pem").string(), (dir / "binary.pem").string(), c.ca.key.string(),
+        std::string("/dev/null"), (dir / "fifo").string(), (dir / "nohash").string()}) {
+    for (const std::string command : {"diagnose", "probe"}) {
+      std::vector<std::string> args = {EDGESHAKE_BINARY, command};
+      if (command == "diagnose")
+        args.insert(args.end(), {"origin.test", "--origin", "127.0.0.1:1", "--no-edge"});
+      else
+        args.insert(args.end(), {"origin.test:1", "--connect", "127.0.0.1"});
+      args.insert(args.end(), {"--trust-store", store, "--deadline", "5s"});
+      auto r = run_cli(args, dir.path());
+      EXPECT_EQ(r.status, 2) << command << " " << store << ": " << r.out << r.err;
+      EXPECT_NE(r.err.find("--trust-store"), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find(fs::path(store).filename().string()), std::string::npos) << r.err;
+      EXPECT_TRUE(r.out.empty()) << r.out; // no verdict
+    }
+  }
+}
+
+TEST(CliLocalFaults, ClientKeyNotMatchingTheCertificateIsExit2) {
+  TempDir dir;
+  const auto& c = shared_catalogue();
+  for (const std::string command : {"diagnose", "probe"}) {
+    std::vector<std::string> args = {EDGESHAKE_BINARY, command};
+    if (command == "diagnose")
+      args.insert(args.end(), {"origin.test", "--origin", "127.0.0.1:1", "--no-edge"});
+    else
+      args.insert(args.end(), {"origin.test:1", "--connect", "127.0.0.1"});
+    args.insert(args.end(), {"--client-cert", c.client.cert.string(), "--client-key",
+                             c.leaf_ecdsa.key.string()});
+    auto r = run_cli(args, dir.path());
+    EXPECT_EQ(r.status, 2) << command << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("is not the private key of"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
 }
 
 } // namespace
