@@ -58,16 +58,38 @@ struct ScanArgs {
   bool no_progress = false;
 };
 
+// --targets and --resume: a regular file (or "-", stdin) of at most
+// k_max_list_bytes (docs/fleet.md); a FIFO, a directory or a device is an
+// input error (exit 2) instead of a hang or an "internal error".
+constexpr std::size_t k_max_list_bytes = 256u << 20; // 256 MiB
+
 Result<std::string> read_all(const std::string& path, const std::string& flag) {
-  if (path == "-") {
-    std::ostringstream s;
-    s << std::cin.rdbuf();
-    return s.str();
+  std::istream* in = &std::cin;
+  std::ifstream file;
+  if (path != "-") {
+    std::error_code ec;
+    const auto st = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(st))
+      return fail(ErrorCode::io, "cannot read " + path, flag);
+    if (!std::filesystem::is_regular_file(st))
+      return fail(ErrorCode::io, path + " is not a regular file", flag);
+    file.open(path, std::ios::binary);
+    if (!file)
+      return fail(ErrorCode::io, "cannot read " + path, flag);
+    in = &file;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+  std::string out;
+  char buf[65536];
+  while (*in) {
+    in->read(buf, sizeof buf);
+    out.append(buf, static_cast<std::size_t>(in->gcount()));
+    if (out.size() > k_max_list_bytes)
+      return fail(ErrorCode::input,
+                  fmt::format("larger than {} MiB (split the list)", k_max_list_bytes >> 20), flag);
+  }
+  if (in->bad())
     return fail(ErrorCode::io, "cannot read " + path, flag);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return out;
 }
 
 std::string_view kind_of(ErrorCode c) {

@@ -135,6 +135,16 @@ TEST(CliStdoutClosedPipe, EndsQuietlyWithExit3) {
   EXPECT_EQ(err.find("Broken pipe"), std::string::npos) << err;
 }
 
+// diagnose or probe against 127.0.0.1:1 (nothing listens: any traffic would show).
+std::vector<std::string> against_refusing_port(const std::string& command) {
+  std::vector<std::string> args = {EDGESHAKE_BINARY, command};
+  if (command == "diagnose")
+    args.insert(args.end(), {"origin.test", "--origin", "127.0.0.1:1", "--no-edge"});
+  else
+    args.insert(args.end(), {"origin.test:1", "--connect", "127.0.0.1"});
+  return args;
+}
+
 // ---- 5. local faults are not blamed on the origin: exit 2 before any traffic ----
 
 TEST(CliLocalFaults, UnusableTrustStoreIsExit2NamingTheFile) {
@@ -151,11 +161,7 @@ TEST(CliLocalFaults, UnusableTrustStoreIsExit2NamingTheFile) {
        {(dir / "empty.pem").string(), (dir / "binary.pem").string(), c.ca.key.string(),
         std::string("/dev/null"), (dir / "fifo").string(), (dir / "nohash").string()}) {
     for (const std::string command : {"diagnose", "probe"}) {
-      std::vector<std::string> args = {EDGESHAKE_BINARY, command};
-      if (command == "diagnose")
-        args.insert(args.end(), {"origin.test", "--origin", "127.0.0.1:1", "--no-edge"});
-      else
-        args.insert(args.end(), {"origin.test:1", "--connect", "127.0.0.1"});
+      auto args = against_refusing_port(command);
       args.insert(args.end(), {"--trust-store", store, "--deadline", "5s"});
       auto r = run_cli(args, dir.path());
       EXPECT_EQ(r.status, 2) << command << " " << store << ": " << r.out << r.err;
@@ -170,17 +176,35 @@ TEST(CliLocalFaults, ClientKeyNotMatchingTheCertificateIsExit2) {
   TempDir dir;
   const auto& c = shared_catalogue();
   for (const std::string command : {"diagnose", "probe"}) {
-    std::vector<std::string> args = {EDGESHAKE_BINARY, command};
-    if (command == "diagnose")
-      args.insert(args.end(), {"origin.test", "--origin", "127.0.0.1:1", "--no-edge"});
-    else
-      args.insert(args.end(), {"origin.test:1", "--connect", "127.0.0.1"});
+    auto args = against_refusing_port(command);
     args.insert(args.end(), {"--client-cert", c.client.cert.string(), "--client-key",
                              c.leaf_ecdsa.key.string()});
     auto r = run_cli(args, dir.path());
     EXPECT_EQ(r.status, 2) << command << ": " << r.out << r.err;
     EXPECT_NE(r.err.find("is not the private key of"), std::string::npos) << r.err;
     EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+// ---- 7. target lists: regular files only, bounded (no hang, no "internal error") ----
+
+TEST(CliScanInput, DirectoryFifoAndDeviceListsAreExit2) {
+  TempDir dir;
+  fs::create_directory(dir / "adir");
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  const auto good = refused_targets(dir, 1).string();
+  for (const std::string& bad :
+       {(dir / "adir").string(), (dir / "fifo").string(), std::string("/dev/zero")}) {
+    for (const std::string flag : {"--targets", "--resume"}) {
+      std::vector<std::string> args = {EDGESHAKE_BINARY, "scan", "--no-edge"};
+      args.insert(args.end(), {"--targets", flag == "--targets" ? bad : good});
+      if (flag == "--resume")
+        args.insert(args.end(), {"--resume", bad});
+      auto r = run_cli(args, dir.path(), "/dev/null", std::chrono::seconds(20));
+      EXPECT_EQ(r.status, 2) << flag << " " << bad << ": " << r.err;
+      EXPECT_NE(r.err.find(flag), std::string::npos) << r.err;
+      EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+    }
   }
 }
 
