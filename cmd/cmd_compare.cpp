@@ -2,6 +2,7 @@
 // side. Output, JSON and exit codes: docs/fleet.md.
 #include "cmd/command.hpp"
 #include "cmd/fleet.hpp"
+#include "cmd/output.hpp"
 #include "cmd/run_deadline.hpp"
 #include "common/endpoint.hpp"
 #include "handshake/handshake.hpp"
@@ -78,11 +79,9 @@ int run_compare(const CompareArgs& a) {
     return report_error(deadline.error());
   if (!a.sni.empty() && !is_valid_hostname(a.sni))
     return report_error(Error(ErrorCode::usage, "not a valid host name: '" + a.sni + "'", "--sni"));
-  if (!a.trust_store.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::exists(a.trust_store, ec))
-      return report_error(Error(ErrorCode::io, "no such file: " + a.trust_store, "--trust-store"));
-  }
+  if (!a.trust_store.empty()) // once, before any traffic (docs/guarantees.md)
+    if (auto ok = handshake::preload_trust_store(a.trust_store); !ok)
+      return report_error(ok.error());
   auto profile = find_profile(a.profile, a.variants);
   if (!profile)
     return report_error(profile.error());
@@ -219,9 +218,9 @@ int run_compare(const CompareArgs& a) {
     if (!rows.empty()) {
       auto table = build_compare_table(rows, std::chrono::system_clock::now());
       if (a.json)
-        fmt::print("{}\n", compare_to_json(table, rows, profile->id, k_exit_incomplete).dump(2));
+        print_out("{}\n", json_text(compare_to_json(table, rows, profile->id, k_exit_incomplete)));
       else
-        fmt::print("{}", compare_to_text(table, Style::for_stdout(a.no_color)));
+        print_out("{}", compare_to_text(table, Style::for_stdout(a.no_color)));
     }
     report_error(deadline_error(**deadline,
                                 "while probing: " + unfinished_text(unfinished.size(), specs.size(),
@@ -232,9 +231,9 @@ int run_compare(const CompareArgs& a) {
   auto table = build_compare_table(rows, std::chrono::system_clock::now());
   const int code = compare_exit_code(table);
   if (a.json) {
-    fmt::print("{}\n", compare_to_json(table, rows, profile->id, code).dump(2));
+    print_out("{}\n", json_text(compare_to_json(table, rows, profile->id, code)));
   } else {
-    fmt::print("{}", compare_to_text(table, Style::for_stdout(a.no_color)));
+    print_out("{}", compare_to_text(table, Style::for_stdout(a.no_color)));
   }
   return code;
 }

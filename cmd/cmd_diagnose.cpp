@@ -1,6 +1,7 @@
 // `edgeshake diagnose HOST ...`: why does the edge-to-origin handshake fail?
 #include "cmd/command.hpp"
 #include "cmd/diagnose.hpp"
+#include "cmd/output.hpp"
 #include "cmd/report_diagnose.hpp"
 
 #include <CLI/CLI.hpp>
@@ -45,9 +46,9 @@ int run_command(const Flags& flags) {
     if (!report)
       return report_error(report.error());
     if (flags.json) {
-      fmt::print("{}\n", diagnose_to_json(*report, flags.verbose).dump(2));
+      print_out("{}\n", json_text(diagnose_to_json(*report, flags.verbose)));
     } else {
-      fmt::print("{}", diagnose_to_text(*report, Style::for_stdout(flags.no_color), flags.verbose));
+      print_out("{}", diagnose_to_text(*report, Style::for_stdout(flags.no_color), flags.verbose));
     }
     return diagnose_exit_code(*report);
   });

@@ -2,6 +2,7 @@
 // ClientHellos (handshake/enumerate). Human output groups suites per version with
 // OpenSSL and IANA names; --json follows docs/enumerate.md.
 #include "cmd/command.hpp"
+#include "cmd/output.hpp"
 #include "cmd/run_deadline.hpp"
 #include "common/endpoint.hpp"
 #include "handshake/enumerate/enumerate.hpp"
@@ -111,16 +112,16 @@ std::string preference_words(en::Preference p) {
 }
 
 void print_text(const en::EnumerateResult& r, const Style& st) {
-  fmt::print("{} {}{}\n", st.bold("edgeshake enumerate"), r.spec.target.to_string(),
-             r.spec.sni ? " (SNI " + *r.spec.sni + ")" : std::string(" (no SNI)"));
-  fmt::print("{}\n\n",
-             st.dim(fmt::format("{} connections, {:.2f} s, at most {} in flight", r.connections,
-                                r.elapsed.count() / 1000.0, r.peak_in_flight)));
+  print_out("{} {}{}\n", st.bold("edgeshake enumerate"), r.spec.target.to_string(),
+            r.spec.sni ? " (SNI " + *r.spec.sni + ")" : std::string(" (no SNI)"));
+  print_out("{}\n\n",
+            st.dim(fmt::format("{} connections, {:.2f} s, at most {} in flight", r.connections,
+                               r.elapsed.count() / 1000.0, r.peak_in_flight)));
   if (r.status != en::EnumerateStatus::complete) {
-    fmt::print("{}: {}\n", st.red(to_string(r.status)), r.detail);
+    print_out("{}: {}\n", st.red(to_string(r.status)), r.detail);
     return;
   }
-  fmt::print("{}\n", st.bold("Protocols"));
+  print_out("{}\n", st.bold("Protocols"));
   for (const auto& v : r.versions) {
     const bool yes = v.status == en::VersionStatus::supported;
     const bool old = v.version == TlsVersion::ssl3 || v.version == TlsVersion::tls1_0 ||
@@ -130,19 +131,19 @@ void print_text(const en::EnumerateResult& r, const Style& st) {
     std::string what =
         yes ? fmt::format("{} suites, {}", v.suites.size(), preference_words(v.preference))
             : v.detail;
-    fmt::print("  {:<8} {}  {}\n", to_string(v.version), mark, what);
+    print_out("  {:<8} {}  {}\n", to_string(v.version), mark, what);
   }
   for (auto it = r.versions.rbegin(); it != r.versions.rend(); ++it) {
     if (it->suites.empty())
       continue;
-    fmt::print("\n{} {}\n", st.bold(std::string(to_string(it->version)) + " cipher suites"),
-               st.dim("(" + preference_words(it->preference) + ")"));
+    print_out("\n{} {}\n", st.bold(std::string(to_string(it->version)) + " cipher suites"),
+              st.dim("(" + preference_words(it->preference) + ")"));
     for (auto code : it->suites) {
       const auto* s = en::find_cipher_suite(code);
       std::string ossl = s && !s->openssl_name.empty() ? std::string(s->openssl_name) : "-";
       std::string iana = s ? std::string(s->iana_name) : "unknown";
       auto line = fmt::format("  {}  {:<32} {}", hex4(code), ossl, iana);
-      fmt::print("{}\n", weak_suite(iana) ? st.red(line) : line);
+      print_out("{}\n", weak_suite(iana) ? st.red(line) : line);
     }
   }
   auto groups = [&](const en::GroupsResult& g, const char* title) {
@@ -150,39 +151,39 @@ void print_text(const en::EnumerateResult& r, const Style& st) {
     for (auto c : g.groups)
       names += (names.empty() ? "" : ", ") + group_name(c);
     if (g.tested)
-      fmt::print("  {:<22} {} {}\n", title, names,
-                 st.dim("(" + preference_words(g.preference) + ")"));
+      print_out("  {:<22} {} {}\n", title, names,
+                st.dim("(" + preference_words(g.preference) + ")"));
     else
-      fmt::print("  {:<22} {}\n", title, st.dim(g.detail.empty() ? "not tested" : g.detail));
+      print_out("  {:<22} {}\n", title, st.dim(g.detail.empty() ? "not tested" : g.detail));
   };
-  fmt::print("\n{}\n", st.bold("Groups"));
+  print_out("\n{}\n", st.bold("Groups"));
   groups(r.groups_tls13, "TLSv1.3 key exchange");
   groups(r.groups_tls12, "TLSv1.2 ECDHE");
   if (r.groups_tls12.dh_bits)
-    fmt::print("  {:<22} {} bits\n", "TLSv1.2 DHE prime", *r.groups_tls12.dh_bits);
+    print_out("  {:<22} {} bits\n", "TLSv1.2 DHE prime", *r.groups_tls12.dh_bits);
 
   if (r.spec.signature_algorithms) {
-    fmt::print("\n{}\n", st.bold("Signature schemes (TLSv1.2 ServerKeyExchange)"));
+    print_out("\n{}\n", st.bold("Signature schemes (TLSv1.2 ServerKeyExchange)"));
     if (r.sigalgs_tls12.tested) {
       for (auto code : r.sigalgs_tls12.schemes)
-        fmt::print("  {:<28} {}\n", en::signature_scheme_name(code), st.dim(hex4(code)));
-      fmt::print("  {}\n", st.dim(preference_words(r.sigalgs_tls12.preference)));
+        print_out("  {:<28} {}\n", en::signature_scheme_name(code), st.dim(hex4(code)));
+      print_out("  {}\n", st.dim(preference_words(r.sigalgs_tls12.preference)));
     } else {
-      fmt::print("  {}\n", st.dim(r.sigalgs_tls12.detail));
+      print_out("  {}\n", st.dim(r.sigalgs_tls12.detail));
     }
   }
-  fmt::print("\n{}\n", st.bold("ALPN"));
+  print_out("\n{}\n", st.bold("ALPN"));
   if (r.alpn.tested) {
     std::string names;
     for (const auto& p : r.alpn.protocols)
       names += (names.empty() ? "" : ", ") + p;
-    fmt::print("  {}{}\n", names.empty() ? "none negotiated" : names,
-               r.alpn.rejects_unknown ? st.dim("  (fatal alert when nothing matches)") : "");
+    print_out("  {}{}\n", names.empty() ? "none negotiated" : names,
+              r.alpn.rejects_unknown ? st.dim("  (fatal alert when nothing matches)") : "");
   } else {
-    fmt::print("  {}\n", st.dim(r.alpn.detail));
+    print_out("  {}\n", st.dim(r.alpn.detail));
   }
 
-  fmt::print("\n{}\n", st.bold("SNI"));
+  print_out("\n{}\n", st.bold("SNI"));
   for (const auto& s : r.sni) {
     std::string label = s.sni == en::SniCase::none         ? "no SNI"
                         : s.sni == en::SniCase::right_name ? *s.name_sent
@@ -192,17 +193,17 @@ void print_text(const en::EnumerateResult& r, const Style& st) {
                           : st.yellow(to_string(s.outcome)) + (s.alert ? " " + *s.alert : "");
     if (s.leaf_sha256)
       res += st.dim("  leaf sha256 " + s.leaf_sha256->substr(0, 16) + "...");
-    fmt::print("  {:<22} {}\n", label, res);
+    print_out("  {:<22} {}\n", label, res);
   }
 
-  fmt::print("\n{}\n", st.bold("Large ClientHello in two TCP segments"));
+  print_out("\n{}\n", st.bold("Large ClientHello in two TCP segments"));
   const auto& sp = r.split_hello;
   std::string res =
       sp.outcome == en::ProbeOutcome::accepted
           ? st.green("tolerated") + (sp.group ? " (key share " + group_name(*sp.group) + ")" : "")
           : st.red("not tolerated") + ": " + to_string(sp.outcome) +
                 (sp.alert ? " " + *sp.alert : "");
-  fmt::print("  {} bytes with an X25519MLKEM768 key share: {}\n", sp.hello_bytes, res);
+  print_out("  {} bytes with an X25519MLKEM768 key share: {}\n", sp.hello_bytes, res);
 }
 
 nlohmann::json suite_json(std::uint16_t code) {
@@ -384,9 +385,8 @@ void add_enumerate_command(CLI::App& app, Action& run) {
           lookup->addresses.push_back(t.endpoint.address);
         spec->target.address = lookup->addresses.front();
         if (lookup->addresses.size() > 1 && !opts->json)
-          fmt::print(stderr,
-                     "edgeshake: {} has {} addresses; enumerating {} (choose with --connect)\n",
-                     hp->host, lookup->addresses.size(), spec->target.address);
+          print_err("edgeshake: {} has {} addresses; enumerating {} (choose with --connect)\n",
+                    hp->host, lookup->addresses.size(), spec->target.address);
       }
       en::start_enumerate(io, *spec, [&](en::EnumerateResult r) {
         done = std::move(r);
@@ -406,12 +406,12 @@ void add_enumerate_command(CLI::App& app, Action& run) {
       }
       auto result = std::move(*done);
       if (opts->json)
-        fmt::print("{}\n", to_json(result, lookup).dump(2));
+        print_out("{}\n", json_text(to_json(result, lookup)));
       else
         print_text(result, Style::for_stdout(opts->no_color));
       if (result.status != en::EnumerateStatus::complete) {
         if (!opts->json)
-          fmt::print(stderr, "edgeshake: {}: {}\n", to_string(result.status), result.detail);
+          print_err("edgeshake: {}: {}\n", to_string(result.status), result.detail);
         return result.status == en::EnumerateStatus::error ? k_exit_incomplete : k_exit_problem;
       }
       return k_exit_ok;

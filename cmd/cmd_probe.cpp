@@ -2,6 +2,7 @@
 // HTTP request) per target address, as the chosen profile's client would do
 // it. Output and exit codes: docs/probe.md.
 #include "cmd/command.hpp"
+#include "cmd/output.hpp"
 #include "cmd/report_probe.hpp"
 #include "cmd/report_resolve.hpp"
 #include "cmd/run_deadline.hpp"
@@ -92,6 +93,13 @@ int run_probe(const ProbeArgs& args) {
       if (auto ok = readable(path, flag); !ok)
         return report_error(ok.error());
   }
+  // Before any traffic (and before the probes' clocks start).
+  if (!args.trust_store.empty())
+    if (auto ok = handshake::preload_trust_store(args.trust_store); !ok)
+      return report_error(ok.error());
+  if (!args.client_cert.empty())
+    if (auto ok = handshake::check_client_certificate(args.client_cert, args.client_key); !ok)
+      return report_error(ok.error());
   auto profile = find_profile(args.profile, args.variants);
   if (!profile)
     return report_error(profile.error());
@@ -133,8 +141,7 @@ int run_probe(const ProbeArgs& args) {
       std::string why = resolution->resolution
                             ? std::string(resolve::to_string(resolution->resolution->status))
                             : "no address";
-      fmt::print(stderr, "edgeshake: {}: could not resolve ({}); use --connect IP\n", hp->host,
-                 why);
+      print_err("edgeshake: {}: could not resolve ({}); use --connect IP\n", hp->host, why);
       return k_exit_incomplete;
     }
     for (const auto& t : resolution->targets)
@@ -232,7 +239,7 @@ int run_probe(const ProbeArgs& args) {
     };
     if (run_deadline.hit())
       out["unfinished"] = unfinished;
-    fmt::print("{}\n", out.dump(2));
+    print_out("{}\n", json_text(out));
   } else {
     Style style = Style::for_stdout(args.no_color);
     std::string text;
@@ -247,7 +254,7 @@ int run_probe(const ProbeArgs& args) {
       first = false;
       text += probe_text(r, style, args.verbose, verify, wire_of(r));
     }
-    fmt::print("{}", text);
+    print_out("{}", text);
   }
   if (run_deadline.hit()) {
     report_error(deadline_error(

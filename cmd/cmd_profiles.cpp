@@ -1,5 +1,6 @@
 // `edgeshake profiles list` and `edgeshake profiles show NAME|FILE [--json]`.
 #include "cmd/command.hpp"
+#include "cmd/output.hpp"
 #include "common/tls_registry.hpp"
 #include "profiles/profiles.hpp"
 
@@ -133,7 +134,7 @@ int run_list(bool as_json, bool no_color) {
                       {"default_mode", p.default_mode}});
     }
     json out = {{"schema_version", 1}, {"profiles", list}};
-    fmt::print("{}\n", out.dump(2));
+    print_out("{}\n", json_text(out));
     return k_exit_ok;
   }
   auto style = Style::for_stdout(no_color);
@@ -143,33 +144,33 @@ int run_list(bool as_json, bool no_color) {
     name_w = std::max(name_w, p.name.size());
     ver_w = std::max(ver_w, version_range(p).size());
   }
-  fmt::print("{}\n", style.bold(fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>7}  {}", "ID", id_w, "NAME",
-                                            name_w, "VERSIONS", ver_w, "CIPHERS", "MODES")));
+  print_out("{}\n", style.bold(fmt::format("{:<{}}  {:<{}}  {:<{}}  {:>7}  {}", "ID", id_w, "NAME",
+                                           name_w, "VERSIONS", ver_w, "CIPHERS", "MODES")));
   for (const auto& p : all) {
     auto ciphers = fmt::format("{}+{}", p.ciphers.size(), p.tls13_ciphersuites.size());
-    fmt::print("{:<{}}  {:<{}}  {:<{}}  {:>7}  {}\n", p.id, id_w, p.name, name_w, version_range(p),
-               ver_w, ciphers, mode_list(p));
+    print_out("{:<{}}  {:<{}}  {:<{}}  {:>7}  {}\n", p.id, id_w, p.name, name_w, version_range(p),
+              ver_w, ciphers, mode_list(p));
   }
-  fmt::print("{}\n", style.dim("CIPHERS = TLS <= 1.2 suites + TLS 1.3 suites; * = default mode. "
-                               "Details: edgeshake profiles show ID"));
+  print_out("{}\n", style.dim("CIPHERS = TLS <= 1.2 suites + TLS 1.3 suites; * = default mode. "
+                              "Details: edgeshake profiles show ID"));
   return k_exit_ok;
 }
 
 void print_list(const Style& style, std::string_view label, const std::vector<std::string>& items,
                 std::string_view empty_text) {
   if (items.empty()) {
-    fmt::print("  {:<22}{}\n", label, style.dim(empty_text));
+    print_out("  {:<22}{}\n", label, style.dim(empty_text));
     return;
   }
   for (std::size_t i = 0; i < items.size(); ++i)
-    fmt::print("  {:<22}{:>2}. {}\n", i == 0 ? label : "", i + 1, items[i]);
+    print_out("  {:<22}{:>2}. {}\n", i == 0 ? label : "", i + 1, items[i]);
 }
 
 // Format 2 (and the hello format 1 derives): the variants and the hellos the
 // edge may send with the chosen values, and what the OpenSSL probes send differently.
 void print_wire(const Profile& p, const Style& style) {
   if (!p.variants.empty()) {
-    fmt::print("{}\n", style.bold("Variants (--variant NAME=VALUE)"));
+    print_out("{}\n", style.bold("Variants (--variant NAME=VALUE)"));
     for (const auto& v : p.variants) {
       std::string chosen = v.default_value;
       for (const auto& [name, value] : p.variant_choice)
@@ -178,12 +179,12 @@ void print_wire(const Profile& p, const Style& style) {
       std::vector<std::string> values;
       for (const auto& x : v.values)
         values.push_back(x.name == chosen ? x.name + "*" : x.name);
-      fmt::print("  {:<22}{} {}\n", v.name, join(values), style.dim("- " + v.description));
+      print_out("  {:<22}{} {}\n", v.name, join(values), style.dim("- " + v.description));
     }
-    fmt::print("  {}\n\n", style.dim("* chosen (defaults unless --variant)"));
+    print_out("  {}\n\n", style.dim("* chosen (defaults unless --variant)"));
   }
-  fmt::print("{}\n", style.bold(p.format == 2 ? "Wire hellos (format 2)"
-                                              : "Wire hello (what OpenSSL 3.0 sends)"));
+  print_out("{}\n", style.bold(p.format == 2 ? "Wire hellos (format 2)"
+                                             : "Wire hello (what OpenSSL 3.0 sends)"));
   for (const auto& h : p.hellos) {
     std::vector<std::string> ext, groups, shares;
     for (auto e : h.extensions)
@@ -197,61 +198,61 @@ void print_wire(const Profile& p, const Style& style) {
       groups.push_back(group(g));
     for (auto g : h.key_shares)
       shares.push_back(group(g));
-    fmt::print("  {:<22}{} suites, {} bytes with a 16-byte name{}\n",
-               h.label.empty() ? "hello" : h.label, h.cipher_suites.size(),
-               profiles::encoded_size(h, 16),
-               h.tcp_max_segment > 0 && profiles::encoded_size(h, 16) > h.tcp_max_segment
-                   ? fmt::format(" ({} segments of {})",
-                                 (profiles::encoded_size(h, 16) + h.tcp_max_segment - 1) /
-                                     h.tcp_max_segment,
-                                 h.tcp_max_segment)
-                   : std::string());
-    fmt::print("  {:<22}{}\n", "  extensions", join(ext));
-    fmt::print("  {:<22}{} {}\n", "  groups", join(groups),
-               style.dim("(key shares: " + (shares.empty() ? "none" : join(shares)) + ")"));
+    print_out("  {:<22}{} suites, {} bytes with a 16-byte name{}\n",
+              h.label.empty() ? "hello" : h.label, h.cipher_suites.size(),
+              profiles::encoded_size(h, 16),
+              h.tcp_max_segment > 0 && profiles::encoded_size(h, 16) > h.tcp_max_segment
+                  ? fmt::format(" ({} segments of {})",
+                                (profiles::encoded_size(h, 16) + h.tcp_max_segment - 1) /
+                                    h.tcp_max_segment,
+                                h.tcp_max_segment)
+                  : std::string());
+    print_out("  {:<22}{}\n", "  extensions", join(ext));
+    print_out("  {:<22}{} {}\n", "  groups", join(groups),
+              style.dim("(key shares: " + (shares.empty() ? "none" : join(shares)) + ")"));
   }
   for (const auto& d : p.openssl.deviations)
-    fmt::print("  {:<22}{}\n", "OpenSSL deviation", d);
-  fmt::print("\n");
+    print_out("  {:<22}{}\n", "OpenSSL deviation", d);
+  print_out("\n");
 }
 
 void print_text(const Profile& p, bool no_color) {
   auto style = Style::for_stdout(no_color);
-  fmt::print("{} {}\n", style.bold(p.id),
-             p.provider.empty() ? p.name : p.name + " (" + p.provider + ")");
+  print_out("{} {}\n", style.bold(p.id),
+            p.provider.empty() ? p.name : p.name + " (" + p.provider + ")");
   if (!p.description.empty())
-    fmt::print("  {}\n", p.description);
-  fmt::print("  {}\n\n", style.dim("from " + p.path));
+    print_out("  {}\n", p.description);
+  print_out("  {}\n\n", style.dim("from " + p.path));
 
-  fmt::print("{}\n", style.bold("ClientHello"));
-  fmt::print("  {:<22}{}\n", "versions", join(version_names(p)));
+  print_out("{}\n", style.bold("ClientHello"));
+  print_out("  {:<22}{}\n", "versions", join(version_names(p)));
   print_list(style, fmt::format("ciphers ({})", p.ciphers.size()), p.ciphers, "none");
   for (const auto& n : p.ciphers_not_offered)
-    fmt::print("  {:<22}{} {}\n", "not offered", style.yellow(n.name), style.dim("- " + n.reason));
+    print_out("  {:<22}{} {}\n", "not offered", style.yellow(n.name), style.dim("- " + n.reason));
   print_list(style, fmt::format("TLS 1.3 suites ({})", p.tls13_ciphersuites.size()),
              p.tls13_ciphersuites, "none");
-  fmt::print("  {:<22}{}", "groups", join(p.groups));
+  print_out("  {:<22}{}", "groups", join(p.groups));
   if (!p.groups.empty())
-    fmt::print(" {}", style.dim("(key share: " + p.groups.front() + ")"));
-  fmt::print("\n");
+    print_out(" {}", style.dim("(key share: " + p.groups.front() + ")"));
+  print_out("\n");
   for (const auto& n : p.groups_not_offered)
-    fmt::print("  {:<22}{} {}\n", "not offered", style.yellow(n.name), style.dim("- " + n.reason));
-  fmt::print("  {:<22}{}\n", "signature algorithms",
-             p.signature_algorithms.empty() ? style.dim("OpenSSL default")
-                                            : join(p.signature_algorithms));
-  fmt::print("  {:<22}{}\n", "ALPN", p.alpn.empty() ? style.dim("none") : join(p.alpn));
+    print_out("  {:<22}{} {}\n", "not offered", style.yellow(n.name), style.dim("- " + n.reason));
+  print_out("  {:<22}{}\n", "signature algorithms",
+            p.signature_algorithms.empty() ? style.dim("OpenSSL default")
+                                           : join(p.signature_algorithms));
+  print_out("  {:<22}{}\n", "ALPN", p.alpn.empty() ? style.dim("none") : join(p.alpn));
   std::string sni(to_string(p.sni));
   if (p.sni == profiles::SniPolicy::fixed)
     sni += " (" + p.sni_name + ")";
-  fmt::print("  {:<22}{}\n", "SNI", sni);
-  fmt::print("  {:<22}{}\n", "security level", p.security_level);
-  fmt::print("  {:<22}{}\n\n", "client certificate",
-             p.sends_client_certificate ? "can be sent" : "none");
+  print_out("  {:<22}{}\n", "SNI", sni);
+  print_out("  {:<22}{}\n", "security level", p.security_level);
+  print_out("  {:<22}{}\n\n", "client certificate",
+            p.sends_client_certificate ? "can be sent" : "none");
 
   print_wire(p, style);
 
-  fmt::print("{}\n", style.bold("Validation"));
-  fmt::print("  {:<22}{}\n", "trust store", p.trust_store);
+  print_out("{}\n", style.bold("Validation"));
+  print_out("  {:<22}{}\n", "trust store", p.trust_store);
   for (const auto& m : p.modes) {
     std::string what = fmt::format("{}, verify {}", to_string(m.transport), to_string(m.verify));
     if (m.port)
@@ -259,13 +260,13 @@ void print_text(const Profile& p, bool no_color) {
     if (!m.extra_trust.empty())
       what += ", also trusts " + join(m.extra_trust);
     std::string name = m.name == p.default_mode ? m.name + " (default)" : m.name;
-    fmt::print("  {:<22}{}: {}\n", name, m.label, what);
+    print_out("  {:<22}{}: {}\n", name, m.label, what);
   }
-  fmt::print("\n{}\n", style.bold("Edge result per failure ('-': cannot happen in that mode)"));
+  print_out("\n{}\n", style.bold("Edge result per failure ('-': cannot happen in that mode)"));
   auto row = [](std::string line) {
     while (!line.empty() && line.back() == ' ')
       line.pop_back();
-    fmt::print("{}\n", line);
+    print_out("{}\n", line);
   };
   std::size_t col = 8;
   for (const auto& m : p.modes) {
@@ -284,16 +285,16 @@ void print_text(const Profile& p, bool no_color) {
     row(line);
   }
 
-  fmt::print("\n{}\n", style.bold("Sources"));
+  print_out("\n{}\n", style.bold("Sources"));
   if (p.sources.empty())
-    fmt::print("  {}\n", style.dim("none given"));
+    print_out("  {}\n", style.dim("none given"));
   for (const auto& s : p.sources)
-    fmt::print("  - {}\n", s);
-  fmt::print("\n{}\n", style.bold("Assumptions (where the provider documents nothing)"));
+    print_out("  - {}\n", s);
+  print_out("\n{}\n", style.bold("Assumptions (where the provider documents nothing)"));
   if (p.assumptions.empty())
-    fmt::print("  {}\n", style.dim("none"));
+    print_out("  {}\n", style.dim("none"));
   for (const auto& a : p.assumptions)
-    fmt::print("  - {}\n", a);
+    print_out("  - {}\n", a);
 }
 
 int run_show(const std::string& name, const std::vector<std::string>& variants, bool as_json,
@@ -302,7 +303,7 @@ int run_show(const std::string& name, const std::vector<std::string>& variants, 
   if (!p)
     return report_error(p.error());
   if (as_json)
-    fmt::print("{}\n", profile_json(*p).dump(2));
+    print_out("{}\n", json_text(profile_json(*p)));
   else
     print_text(*p, no_color);
   return k_exit_ok;

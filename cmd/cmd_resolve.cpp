@@ -1,6 +1,7 @@
 // edgeshake resolve HOST: the CNAME chain, addresses with TTLs, the CDN that
 // serves them (with evidence) and the origin targets (--origin). docs/resolve.md.
 #include "cmd/command.hpp"
+#include "cmd/output.hpp"
 #include "cmd/report_resolve.hpp"
 #include "cmd/run_deadline.hpp"
 #include "resolve/resolve.hpp"
@@ -144,7 +145,7 @@ int run_resolve(const ResolveArgs& args) {
         {"cdn_evidence", std::move(cdn_evidence)},
         {"origin", std::move(origin)},
     };
-    fmt::print("{}\n", out.dump(2));
+    print_out("{}\n", json_text(out));
   } else {
     Style style = Style::for_stdout(args.no_color);
     std::string text = resolve_text(*result, style);
@@ -152,7 +153,7 @@ int run_resolve(const ResolveArgs& args) {
       text += cdn_text(evidence, style);
     for (const auto& o : origin_results)
       text += targets_text(o, style);
-    fmt::print("{}", text);
+    print_out("{}", text);
   }
   return ok ? k_exit_ok : k_exit_problem;
 }

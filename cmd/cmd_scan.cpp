@@ -4,7 +4,9 @@
 #include "cmd/command.hpp"
 #include "cmd/diagnose.hpp"
 #include "cmd/fleet.hpp"
+#include "cmd/output.hpp"
 #include "cmd/report_diagnose.hpp"
+#include "common/text.hpp"
 #include "handshake/handshake.hpp"
 #include "profiles/profiles.hpp"
 #include "resolve/resolve.hpp"
@@ -19,9 +21,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -54,16 +58,38 @@ struct ScanArgs {
   bool no_progress = false;
 };
 
+// --targets and --resume: a regular file (or "-", stdin) of at most
+// k_max_list_bytes (docs/fleet.md); a FIFO, a directory or a device is an
+// input error (exit 2) instead of a hang or an "internal error".
+constexpr std::size_t k_max_list_bytes = 256u << 20; // 256 MiB
+
 Result<std::string> read_all(const std::string& path, const std::string& flag) {
-  if (path == "-") {
-    std::ostringstream s;
-    s << std::cin.rdbuf();
-    return s.str();
+  std::istream* in = &std::cin;
+  std::ifstream file;
+  if (path != "-") {
+    std::error_code ec;
+    const auto st = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(st))
+      return fail(ErrorCode::io, "cannot read " + path, flag);
+    if (!std::filesystem::is_regular_file(st))
+      return fail(ErrorCode::io, path + " is not a regular file", flag);
+    file.open(path, std::ios::binary);
+    if (!file)
+      return fail(ErrorCode::io, "cannot read " + path, flag);
+    in = &file;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
+  std::string out;
+  char buf[65536];
+  while (*in) {
+    in->read(buf, sizeof buf);
+    out.append(buf, static_cast<std::size_t>(in->gcount()));
+    if (out.size() > k_max_list_bytes)
+      return fail(ErrorCode::input,
+                  fmt::format("larger than {} MiB (split the list)", k_max_list_bytes >> 20), flag);
+  }
+  if (in->bad())
     return fail(ErrorCode::io, "cannot read " + path, flag);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return out;
 }
 
 std::string_view kind_of(ErrorCode c) {
@@ -93,10 +119,8 @@ json scan_member(const ScanTarget& t) {
 }
 
 // One record of --json-lines output on stdout.
-void write_json_line(const json& j) {
-  std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace);
-  line += '\n';
-  std::fwrite(line.data(), 1, line.size(), stdout);
+std::string json_line(const json& j) {
+  return json_text(j, -1) + '\n';
 }
 
 long peak_rss_kib() {
@@ -155,10 +179,9 @@ private:
         self->m_summary.interrupted = true;
         self->m_pending.clear();
         if (self->m_in_flight > 0) {
-          fmt::print(stderr,
-                     "\nscan: interrupted; waiting up to {} ms for {} site(s) in flight "
-                     "(interrupt again to abandon them now)\n",
-                     self->m_base.timeout.count(), self->m_in_flight);
+          print_err("\nscan: interrupted; waiting up to {} ms for {} site(s) in flight "
+                    "(interrupt again to abandon them now)\n",
+                    self->m_base.timeout.count(), self->m_in_flight);
           // Grace: one probe timeout, then the sites still in flight are abandoned.
           self->m_grace.expires_after(self->m_base.timeout);
           self->m_grace.async_wait([self](std::error_code e) {
@@ -192,9 +215,9 @@ private:
     for (const auto& t : m_pending)
       names.push_back(fmt::format("line {} {}", t.line, t.key()));
     if (m_show_progress)
-      fmt::print(stderr, "\r\033[K");
-    fmt::print(
-        stderr, "scan: {}\n",
+      print_err("\r\033[K");
+    print_err(
+        "scan: {}\n",
         deadline_error(m_deadline_budget,
                        fmt::format("({} in flight, {} not started): {}", in_flight, not_started,
                                    unfinished_text(in_flight + not_started, total, "sites", names)))
@@ -206,8 +229,7 @@ private:
     m_summary.unfinished = in_flight + not_started;
     m_pending.clear();
     m_running.clear();
-    std::fflush(stdout);
-    if (m_in_flight > 0) {
+    if (m_in_flight > 0 || m_output_error) {
       abandon();
       return;
     }
@@ -227,10 +249,28 @@ private:
                 // An error at --deadline (docs/scan.schema.json error_site); --resume retries it.
                 {"error", {{"kind", "runtime"}, {"message", message}, {"where", "--deadline"}}},
                 {"scan", scan_member(t)}};
-      write_json_line(j);
+      emit(json_line(j));
     } else {
-      std::string line = fmt::format("{}\t{}\tdeadline_exceeded: {}\n", t.line, t.key(), message);
-      std::fwrite(line.data(), 1, line.size(), stdout);
+      emit(fmt::format("{}\t{}\tdeadline_exceeded: {}\n", t.line, terminal_safe(t.key()), message));
+    }
+  }
+
+  // Writes one site's record with one write(2) (docs/fleet.md: concurrent
+  // appenders do not interleave inside a line). After a failed write nothing
+  // more is written: the scan stops, and the summary says how many records
+  // were written.
+  bool emit(const std::string& record) {
+    if (m_output_error)
+      return false;
+    try {
+      write_stdout_record(record);
+      ++m_written;
+      return true;
+    } catch (const StdoutError& e) {
+      m_output_error = e.error();
+      m_pending.clear();
+      abandon();
+      return false;
     }
   }
 
@@ -250,9 +290,9 @@ private:
     const double rate = secs > 0 ? static_cast<double>(m_summary.finished) / secs : 0.0;
     const std::size_t left = m_pending.size() + static_cast<std::size_t>(m_in_flight);
     std::string eta = rate > 0 ? fmt::format("{:.0f}s", static_cast<double>(left) / rate) : "?";
-    fmt::print(stderr, "\r\033[K[{}/{}] {:.1f} sites/s, ETA {}, {} in flight, {} would fail",
-               m_summary.finished, m_summary.total - m_summary.skipped, rate, eta, m_in_flight,
-               m_summary.failing);
+    print_err("\r\033[K[{}/{}] {:.1f} sites/s, ETA {}, {} in flight, {} would fail",
+              m_summary.finished, m_summary.total - m_summary.skipped, rate, eta, m_in_flight,
+              m_summary.failing);
   }
 
   double seconds() const {
@@ -301,9 +341,9 @@ private:
              {"where", r.error().where}}}};
     }
     j["scan"] = scan_member(t);
-    m_summary.add(j);
+    std::string record;
     if (m_args.json_lines) {
-      write_json_line(j);
+      record = json_line(j);
     } else {
       std::string what;
       if (j.contains("error")) {
@@ -317,10 +357,11 @@ private:
             what += " " + f["id"].get<std::string>();
         }
       }
-      std::string line = fmt::format("{}\t{}\t{}\n", t.line, t.key(), what);
-      std::fwrite(line.data(), 1, line.size(), stdout);
+      record = fmt::format("{}\t{}\t{}\n", t.line, terminal_safe(t.key()), terminal_safe(what));
     }
-    std::fflush(stdout);
+    if (!emit(record))
+      return; // stdout failed: the site is not counted, the scan stops
+    m_summary.add(j);
     pump();
     maybe_done();
   }
@@ -337,13 +378,15 @@ private:
 
 public:
   bool abandoned() const { return m_abandoned; }
+  int output_error() const { return m_output_error; }
+  std::size_t written() const { return m_written; }
   void finish_summary() {
     m_summary.seconds = seconds();
     m_summary.peak_rss_kib = peak_rss_kib();
     if (m_show_progress)
-      fmt::print(stderr, "\r\033[K");
+      print_err("\r\033[K");
     if (m_abandoned)
-      fmt::print(stderr, "scan: abandoned {} site(s) in flight\n", m_in_flight);
+      print_err("scan: abandoned {} site(s) in flight\n", m_in_flight);
   }
 
 private:
@@ -364,6 +407,8 @@ private:
   int m_in_flight = 0;
   bool m_done = false;
   bool m_abandoned = false;
+  int m_output_error = 0;    // errno of the failed stdout write, 0: none
+  std::size_t m_written = 0; // records written to stdout
   bool m_show_progress = false;
   std::chrono::steady_clock::time_point m_started;
 };
@@ -395,7 +440,7 @@ int run_scan(const ScanArgs& a) {
     std::size_t ignored = 0;
     auto done = finished_keys(*earlier, &ignored);
     if (ignored > 0)
-      fmt::print(stderr, "scan: {}: ignored {} incomplete line(s)\n", a.resume, ignored);
+      print_err("scan: {}: ignored {} incomplete line(s)\n", a.resume, ignored);
     std::vector<ScanTarget> left;
     for (auto& t : *targets) {
       if (done.count(t.key()))
@@ -427,11 +472,9 @@ int run_scan(const ScanArgs& a) {
       if (auto choice = profiles::parse_variant_choice(v); !choice)
         return report_error(choice.error());
   }
-  if (!a.trust_store.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::exists(a.trust_store, ec))
-      return report_error(Error(ErrorCode::io, "no such file: " + a.trust_store, "--trust-store"));
-  }
+  if (!a.trust_store.empty()) // once, before any traffic (docs/guarantees.md)
+    if (auto ok = handshake::preload_trust_store(a.trust_store); !ok)
+      return report_error(ok.error());
   auto ropts = resolver_options(base);
   ropts.max_in_flight = static_cast<std::size_t>(std::clamp(a.concurrency, 16, 256));
   asio::io_context io;
@@ -442,16 +485,26 @@ int run_scan(const ScanArgs& a) {
   scan->start(*deadline);
   io.run();
   scan->finish_summary();
-  fmt::print(stderr, "{}", summary_text(summary));
+  int code = scan_exit_code(summary);
+  if (scan->output_error()) {
+    // The summary counts only what reached stdout; EPIPE (a reader that went
+    // away) ends quietly, any other write error is one line. Exit 3.
+    if (scan->output_error() == EPIPE)
+      std::_Exit(k_exit_incomplete);
+    code = k_exit_incomplete;
+    print_err("edgeshake: stdout: write error: {} ({} records written; the rest of the scan "
+              "was abandoned)\n",
+              std::strerror(scan->output_error()), scan->written());
+  }
+  print_err("{}", summary_text(summary));
   if (scan->abandoned()) {
     // Sites abandoned mid-handshake still hold suspended coroutines and OpenSSL
     // objects that only the loop could unwind; the process ends here instead of
     // destroying them piecemeal (what was finished is already written out).
-    std::fflush(stdout);
     std::fflush(stderr);
-    std::_Exit(scan_exit_code(summary));
+    std::_Exit(code);
   }
-  return scan_exit_code(summary);
+  return code;
 }
 
 } // namespace

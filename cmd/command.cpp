@@ -1,6 +1,8 @@
 #include "cmd/command.hpp"
 
+#include "cmd/output.hpp"
 #include "common/endpoint.hpp"
+#include "common/text.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -27,7 +29,8 @@ int exit_code_for(ErrorCode code) {
 }
 
 int report_error(const Error& error) {
-  fmt::print(stderr, "edgeshake: {}\n", error.to_string());
+  // Messages echo files, flags and server data: one terminal-safe line.
+  print_err("edgeshake: {}\n", terminal_safe(error.to_string()));
   return exit_code_for(error.code);
 }
 
@@ -112,7 +115,12 @@ std::string unfinished_text(std::size_t unfinished, std::size_t total, std::stri
 }
 
 void exit_abandoning(int code) {
-  std::fflush(stdout);
+  try {
+    flush_stdout();
+  } catch (const StdoutError& e) {
+    write_stderr(stdout_error_text(e));
+    code = k_exit_incomplete;
+  }
   std::fflush(stderr);
   std::_Exit(code);
 }

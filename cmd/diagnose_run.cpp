@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 
 namespace edgeshake::cmd {
@@ -43,6 +44,13 @@ Result<std::vector<std::string>> select_modes(const profiles::Profile& cdn,
 Result<void> check_readable(const std::string& path, const char* flag) {
   if (path.empty())
     return {};
+  // A FIFO or a device would block fopen (and the run, past --deadline).
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st) &&
+      !std::filesystem::is_directory(st))
+    return fail(ErrorCode::io, fmt::format("'{}' is not a regular file or a directory", path),
+                flag);
   if (FILE* f = std::fopen(path.c_str(), "rb")) {
     std::fclose(f);
     return {};
@@ -176,6 +184,14 @@ Result<void> prepare(DiagnoseState& st) {
     if (auto ok = check_readable(path, flag); !ok)
       return tl::unexpected(ok.error());
   }
+  // Before any traffic: an unusable store or a key that is not the
+  // certificate's would otherwise read as an origin fault (a predicted 525/526).
+  if (!o.trust_store.empty())
+    if (auto ok = handshake::preload_trust_store(o.trust_store); !ok)
+      return tl::unexpected(ok.error());
+  if (!o.client_cert.empty())
+    if (auto ok = handshake::check_client_certificate(o.client_cert, o.client_key); !ok)
+      return tl::unexpected(ok.error());
   auto& forced_cdn = st.forced_cdn;
   if (o.cdn != "auto") {
     auto p = find_profile(o.cdn, o.variants);

@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "common/text.hpp"
+
 namespace edgeshake::cmd {
 
 using nlohmann::json;
@@ -346,19 +348,21 @@ json compare_to_json(const CompareTable& table, const std::vector<CompareInput>&
 std::string compare_to_text(const CompareTable& table, const Style& style) {
   // Transposed: one line per column, one column per target.
   constexpr std::size_t k_max = 30;
-  auto shorten = [](std::string s, Column c) {
-    if (c == Column::certificate && s.size() > 23)
-      s = s.substr(0, 23) + "...";
-    if (s.size() > k_max)
-      s = s.substr(0, k_max - 3) + "...";
-    return s;
+  // Cells hold server data: escaped, then cut (after escaping: no escape is split).
+  auto shorten = [](const std::string& s, Column c) {
+    return terminal_safe(s, c == Column::certificate ? 24 : k_max);
+  };
+  auto chars = [](const std::string& x) {
+    return static_cast<std::size_t>(std::count_if(x.begin(), x.end(), [](char ch) {
+      return (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
+    }));
   };
   std::size_t label_w = 14;
   std::vector<std::size_t> widths;
   for (const auto& row : table.rows) {
-    std::size_t w = row.target.size();
+    std::size_t w = chars(terminal_safe(row.target));
     for (auto c : k_columns)
-      w = std::max(w, shorten(row.cells.at(c), c).size());
+      w = std::max(w, chars(shorten(row.cells.at(c), c)));
     widths.push_back(w);
   }
   auto diff_of = [&](Column c) -> const ColumnDifference* {
@@ -367,13 +371,15 @@ std::string compare_to_text(const CompareTable& table, const Style& style) {
         return &d;
     return nullptr;
   };
-  auto pad = [](const std::string& s, std::size_t w) {
-    return s.size() >= w ? s : s + std::string(w - s.size(), ' ');
+  auto pad = [&chars](const std::string& s, std::size_t w) {
+    const std::size_t n = chars(s);
+    return n >= w ? s : s + std::string(w - n, ' ');
   };
   std::string out = "  " + pad("", label_w);
   for (std::size_t i = 0; i < table.rows.size(); ++i) {
-    std::string cell =
-        i + 1 == table.rows.size() ? table.rows[i].target : pad(table.rows[i].target, widths[i]);
+    std::string cell = i + 1 == table.rows.size()
+                           ? terminal_safe(table.rows[i].target)
+                           : pad(terminal_safe(table.rows[i].target), widths[i]);
     out += (i ? "  " : "") + style.bold(cell);
   }
   out += "\n";
@@ -398,7 +404,7 @@ std::string compare_to_text(const CompareTable& table, const Style& style) {
     for (const auto& d : table.differences) {
       out +=
           fmt::format("{} {}: {}\n", d.affects_outcome ? style.red("differs") : style.dim("note"),
-                      to_string(d.column), d.summary);
+                      to_string(d.column), terminal_safe(d.summary));
     }
     out += table.equivalent()
                ? style.green("equivalent") + " (only cipher/group preferences differ)\n"

@@ -1,11 +1,16 @@
 // edgeshake: why can't the CDN edge complete the TLS handshake with the origin?
 #include "cmd/command.hpp"
+#include "cmd/output.hpp"
+#include "common/text.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <iostream>
 #include <new>
 
 int main(int argc, char** argv) {
@@ -24,22 +29,34 @@ int main(int argc, char** argv) {
   cmd::add_profiles_command(app, run);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "edgeshake: {}\n", e.what());
-    return k_exit_usage;
+    // --help, --version and parse errors: CLI11 writes help to std::cout.
+    const bool help = e.get_exit_code() == 0;
+    int code = help ? app.exit(e) : k_exit_usage;
+    if (!help)
+      cmd::print_err("edgeshake: {}\n", terminal_safe(e.what()));
+    std::cout.flush();
+    if (!std::cout || std::fflush(stdout) != 0) {
+      if (errno != EPIPE)
+        cmd::print_err("edgeshake: stdout: write error: {}\n", std::strerror(errno));
+      return k_exit_incomplete;
+    }
+    return code;
   }
+  // Nothing below may throw out of main: a handler that printed to a closed
+  // stderr used to throw again and abort (exit 134).
   try {
-    return run ? run() : k_exit_usage;
+    const int code = run ? run() : k_exit_usage;
+    cmd::flush_stdout();
+    return code;
+  } catch (const cmd::StdoutError& e) {
+    cmd::write_stderr(cmd::stdout_error_text(e));
   } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "edgeshake: out of memory\n");
+    cmd::write_stderr("edgeshake: out of memory\n");
   } catch (const std::exception& e) {
-    fmt::print(stderr, "edgeshake: internal error: {}\n", e.what());
+    cmd::print_err("edgeshake: internal error: {}\n", terminal_safe(e.what()));
+  } catch (...) {
+    cmd::write_stderr("edgeshake: internal error\n");
   }
   return k_exit_incomplete;
 }

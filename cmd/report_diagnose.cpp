@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "common/text.hpp"
+
 namespace edgeshake::cmd {
 
 using compare::Severity;
@@ -137,7 +139,7 @@ std::string indent(const std::string& text, const std::string& pad) {
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line))
-    out += pad + line + "\n";
+    out += pad + terminal_safe(line) + "\n"; // one line at a time: the newlines are ours
   return out;
 }
 
@@ -200,13 +202,13 @@ std::vector<std::string> column(const handshake::ProbeResult* p, std::chrono::sy
 std::string diagnose_to_text(const DiagnoseReport& r, const Style& s, bool verbose) {
   std::string out;
   auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  out += fmt::format("{} {}  ->  {} ({})\n", s.bold("edgeshake diagnose"), r.host, r.cdn.name,
-                     r.cdn_note);
+  out += fmt::format("{} {}  ->  {} ({})\n", s.bold("edgeshake diagnose"), terminal_safe(r.host),
+                     r.cdn.name, terminal_safe(r.cdn_note));
   if (r.edge)
     out += fmt::format("  edge    {}\n", r.edge->to_string());
   for (const auto& o : r.origins) {
     out += fmt::format("  origin  {}{}\n", o.endpoint.to_string(),
-                       o.name != o.endpoint.address ? " (" + o.name + ")" : "");
+                       o.name != o.endpoint.address ? " (" + terminal_safe(o.name) + ")" : "");
   }
   if (!r.cdn.hellos.empty()) {
     std::vector<std::string> choice, hellos;
@@ -224,7 +226,7 @@ std::string diagnose_to_text(const DiagnoseReport& r, const Style& s, bool verbo
   for (const auto& v : r.diagnosis.verdicts)
     width = std::max(width, v.label.size());
   for (const auto& v : r.diagnosis.verdicts) {
-    std::string tail = v.result == "ok" ? "" : "  " + v.summary;
+    std::string tail = v.result == "ok" ? "" : "  " + terminal_safe(v.summary);
     if (v.result == "ok" && v.cause == "none")
       tail = "";
     out += fmt::format("  {} {:<{}}  {}{}\n", r.cdn.name, v.label + ":", width + 1,
@@ -255,22 +257,22 @@ std::string diagnose_to_text(const DiagnoseReport& r, const Style& s, bool verbo
     std::string mark = f.severity == Severity::failure   ? s.red("FAIL")
                        : f.severity == Severity::warning ? s.yellow("WARN")
                                                          : s.green("INFO");
-    out += fmt::format("  {} {}  {}\n", mark, s.bold(f.id), f.summary);
+    out += fmt::format("  {} {}  {}\n", mark, s.bold(f.id), terminal_safe(f.summary));
     std::vector<std::string> preds;
     for (const auto& m : f.predicted)
       preds.push_back(m.label + ": " + result_word(s, m.result));
     if (!preds.empty())
       out += fmt::format("       {}\n", fmt::join(preds, "   "));
     if (f.target != "all origins")
-      out += fmt::format("       target: {}\n", f.target);
+      out += fmt::format("       target: {}\n", terminal_safe(f.target));
     out += indent(f.explanation, "       ");
     for (const auto& a : f.assumed)
-      out += fmt::format("       {}\n",
-                         s.dim(fmt::format("rests on assumed {}: {}", a.field, a.note)));
+      out += fmt::format("       {}\n", s.dim(fmt::format("rests on assumed {}: {}", a.field,
+                                                          terminal_safe(a.note))));
     if (!f.evidence.empty()) {
       out += "       " + s.dim("evidence:") + "\n";
       for (const auto& e : f.evidence) {
-        out += fmt::format("         [{}] {}\n", e.probe, e.what);
+        out += fmt::format("         [{}] {}\n", e.probe, terminal_safe(e.what));
       }
     }
     for (const auto& x : f.fixes) {
@@ -320,13 +322,25 @@ std::string diagnose_to_text(const DiagnoseReport& r, const Style& s, bool verbo
                                "ALPN",         "subject",   "issuer",  "SANs",   "expires",
                                "chain length", "verify",    "SNI",     "HTTP"};
   out += "\n" + s.bold("Edge vs origin") + "\n";
+  // Every cell holds server data: escaped, then cut to 48 characters (after
+  // escaping, so that no escape is split). fmt pads by characters.
+  for (auto& col : cols) {
+    col.first = terminal_safe(col.first, 48);
+    for (auto& cell : col.second)
+      cell = terminal_safe(cell, 48);
+  }
+  auto chars = [](const std::string& x) {
+    return static_cast<std::size_t>(std::count_if(x.begin(), x.end(), [](char ch) {
+      return (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
+    }));
+  };
   std::vector<std::size_t> w(cols.size(), 0);
   for (std::size_t c = 0; c < cols.size(); ++c) {
-    w[c] = std::min<std::size_t>(48, cols[c].first.size());
+    w[c] = chars(cols[c].first);
     for (const auto& cell : cols[c].second)
-      w[c] = std::max(w[c], std::min<std::size_t>(48, cell.size()));
+      w[c] = std::max(w[c], chars(cell));
   }
-  auto clip = [](const std::string& x) { return x.size() > 48 ? x.substr(0, 45) + "..." : x; };
+  auto clip = [](const std::string& x) { return x; };
   std::string header = fmt::format("  {:<13}", "");
   for (std::size_t c = 0; c < cols.size(); ++c)
     header += fmt::format("  {:<{}}", clip(cols[c].first), w[c]);

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/text.hpp"
+
 namespace edgeshake::cmd {
 
 using nlohmann::json;
@@ -262,9 +264,11 @@ std::string chain_text(const std::vector<handshake::CertificateInfo>& chain, con
   const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   for (std::size_t i = 0; i < chain.size(); ++i) {
     const auto& c = chain[i];
-    out += line(i == 0 ? "chain" : "", fmt::format("{} {}", i, style.bold(c.subject)));
+    out +=
+        line(i == 0 ? "chain" : "", fmt::format("{} {}", i, style.bold(terminal_safe(c.subject))));
     const std::string pad(11, ' ');
-    out += fmt::format("{}issuer  {}{}\n", pad, c.issuer, c.self_issued ? " (self-issued)" : "");
+    out += fmt::format("{}issuer  {}{}\n", pad, terminal_safe(c.issuer),
+                       c.self_issued ? " (self-issued)" : "");
     const bool valid_now = c.not_before <= now && now <= c.not_after;
     std::string validity =
         fmt::format("{} .. {} ({})", iso8601(c.not_before), iso8601(c.not_after),
@@ -278,7 +282,7 @@ std::string chain_text(const std::vector<handshake::CertificateInfo>& chain, con
     std::vector<std::string> sans = c.dns_names;
     sans.insert(sans.end(), c.ip_addresses.begin(), c.ip_addresses.end());
     if (!sans.empty())
-      out += fmt::format("{}names   {}\n", pad, join(sans, ", "));
+      out += fmt::format("{}names   {}\n", pad, terminal_safe(join(sans, ", ")));
     out += fmt::format("{}sha256  {}\n", pad, style.dim(c.sha256));
   }
   return out;
@@ -297,10 +301,11 @@ std::string wire_text(const handshake::ProbeResult& r, const Style& style) {
   } else {
     got = style.red("refused") + ": " +
           (r.alert && r.alert->received
-               ? fmt::format("alert {} {}", r.alert->code, r.alert->name)
-               : (!w.refusal.empty() ? "the server " + w.refusal
-                                     : std::string(handshake::to_string(r.status)) +
-                                           (r.reason.empty() ? "" : " (" + r.reason + ")")));
+               ? fmt::format("alert {} {}", r.alert->code, terminal_safe(r.alert->name))
+               : (!w.refusal.empty()
+                      ? "the server " + terminal_safe(w.refusal)
+                      : std::string(handshake::to_string(r.status)) +
+                            (r.reason.empty() ? "" : " (" + terminal_safe(r.reason) + ")")));
   }
   if (w.hrr_group) {
     const auto* g = tls::find_group(*w.hrr_group);
@@ -322,8 +327,9 @@ std::string probe_text(const handshake::ProbeResult& r, const Style& style, bool
   std::string target = s.target.to_string();
   if (!s.host.empty() && s.host != s.target.address)
     target = s.host + " -> " + target;
-  out += line("probe", fmt::format("{}  (profile {}, SNI {})", style.bold(target), s.profile->id,
-                                   s.sni ? *s.sni : std::string("none")));
+  out += line("probe",
+              fmt::format("{}  (profile {}, SNI {})", style.bold(terminal_safe(target)),
+                          s.profile->id, s.sni ? terminal_safe(*s.sni) : std::string("none")));
   for (const auto* w : wire)
     out += wire_text(*w, style);
   std::string timings;
@@ -338,9 +344,9 @@ std::string probe_text(const handshake::ProbeResult& r, const Style& style, bool
   const bool ok = r.status == ProbeStatus::ok;
   std::string status(handshake::to_string(r.status));
   out += line("status", fmt::format("{}{}  ({})", ok ? style.green(status) : style.red(status),
-                                    ok ? "" : ": " + r.reason, timings));
+                                    ok ? "" : ": " + terminal_safe(r.reason), timings));
   if (!r.first_bytes.empty())
-    out += line("reply", fmt::format("\"{}\"", r.first_bytes));
+    out += line("reply", fmt::format("\"{}\"", terminal_safe(r.first_bytes)));
   if (r.version) {
     std::string tls = fmt::format("{}  {}", to_string(*r.version), r.cipher);
     if (!r.cipher_iana.empty() && r.cipher_iana != r.cipher)
@@ -357,40 +363,40 @@ std::string probe_text(const handshake::ProbeResult& r, const Style& style, bool
                                       r.client_cert_sent ? ", sent" : ", none sent",
                                       r.client_ca_names.empty() ? "" : "; accepted CAs:"));
     for (const auto& ca : r.client_ca_names)
-      out += line("", "  " + ca);
+      out += line("", "  " + terminal_safe(ca));
   }
   if (!r.chain.empty() || ok)
     out += chain_text(r.chain, style);
   const auto& v = r.verification;
   if (v.performed) {
-    std::string chain_part =
-        v.chain_ok
-            ? style.green("chain ok")
-            : style.red(fmt::format("chain: {} (code {}, depth {})", v.text, v.code, v.depth));
+    std::string chain_part = v.chain_ok
+                                 ? style.green("chain ok")
+                                 : style.red(fmt::format("chain: {} (code {}, depth {})",
+                                                         terminal_safe(v.text), v.code, v.depth));
     std::string name_part;
     if (!v.host.empty())
-      name_part = v.hostname_ok ? style.green("name " + v.host + " matches")
-                                : style.red("name " + v.host + " does not match");
+      name_part = v.hostname_ok ? style.green("name " + terminal_safe(v.host) + " matches")
+                                : style.red("name " + terminal_safe(v.host) + " does not match");
     out +=
         line("verify",
              fmt::format("{}{}{}  [trust {}]{}", chain_part, name_part.empty() ? "" : ", ",
-                         name_part, v.trust_store,
+                         name_part, terminal_safe(v.trust_store),
                          verification_required ? "" : style.dim(" (not required by this mode)")));
   }
   if (r.http.status != handshake::HttpStatus::not_attempted) {
     std::string http = r.http.status_line.empty() ? std::string(handshake::to_string(r.http.status))
-                                                  : r.http.status_line;
+                                                  : terminal_safe(r.http.status_line, 200);
     for (const auto& [name, value] : r.http.headers) {
       if (name == "server" || name == "cf-ray" || name == "location")
-        http += fmt::format("  {}: {}", name, value);
+        http += fmt::format("  {}: {}", terminal_safe(name), terminal_safe(value, 200));
     }
     out += line("http", http);
     if (verbose && !r.http.body_excerpt.empty())
-      out += line("", style.dim(r.http.body_excerpt.substr(0, 200)));
+      out += line("", style.dim(terminal_safe(r.http.body_excerpt, 200)));
   }
   if (verbose) {
     for (const auto& e : r.error_queue)
-      out += line("openssl", style.dim(e));
+      out += line("openssl", style.dim(terminal_safe(e)));
   }
   std::string_view verdict = probe_verdict(r, verify, wire);
   out += line("verdict", verdict == "ok" ? style.green(std::string(verdict))

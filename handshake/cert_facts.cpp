@@ -2,6 +2,7 @@
 // of that chain (the handshake itself runs with SSL_VERIFY_NONE so that the
 // handshake result and the verification verdict are recorded separately).
 #include "common/endpoint.hpp"
+#include "common/text.hpp"
 #include "handshake/detail.hpp"
 
 #include <openssl/bio.h>
@@ -80,7 +81,10 @@ std::string name_line(const X509_NAME* name) {
   long len = BIO_get_mem_data(bio, &data);
   std::string out(data, static_cast<std::size_t>(len > 0 ? len : 0));
   BIO_free(bio);
-  return out;
+  // RFC 2253 escapes C0 controls but, without ESC_MSB (kept off so that names
+  // stay readable UTF-8), lets C1 controls (U+009B CSI, U+009D OSC) and bidi
+  // overrides through: those are escaped here, for JSON as for the terminal.
+  return terminal_safe(out);
 }
 
 CertificateInfo describe_certificate(X509* cert) {

@@ -72,7 +72,9 @@ private:
 };
 
 // One SSL_CTX per distinct (ClientHello settings, overrides, client cert),
-// one X509_STORE per trust store; built on first use and shared.
+// built on first use and shared; one X509_STORE per trust store path for the
+// whole process (loaded once, by preload_trust_store before the probes' clocks
+// start, or on first use).
 class ContextCache {
 public:
   const CtxEntry& context(const ProbeSpec& spec);
@@ -83,7 +85,6 @@ public:
 
 private:
   std::map<std::string, CtxEntry> m_contexts;
-  std::map<std::string, std::pair<std::shared_ptr<X509_STORE>, std::string>> m_stores;
   VerdictCache m_verdicts;
   CertFactsCache m_facts;
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "common/endpoint.hpp"
+#include "common/result.hpp"
 #include "common/tls.hpp"
 #include "profiles/profiles.hpp"
 
@@ -255,5 +256,16 @@ void start(asio::io_context& io, std::vector<ProbeSpec> specs, RunLimits limits,
 
 // Convenience: own loop, run to completion.
 std::vector<ProbeResult> run(std::vector<ProbeSpec> specs, RunLimits limits = {});
+
+// Loads the trust store at `path` ("" or "system": the system store) once for
+// the process and checks that it can verify anything, before any traffic: an
+// io error (exit 2) naming the file when it is not a regular file or a
+// directory (a FIFO would block), empty, holds no certificate (binary, a key,
+// /dev/null), is unreadable, or is a directory without hashed names. Probes
+// then reuse the loaded store: its loading is not part of their timings.
+Result<void> preload_trust_store(const std::string& path);
+// Checks that `key_file` is the private key of `cert_file` (both PEM), before
+// any traffic: an io error (exit 2) naming the files otherwise.
+Result<void> check_client_certificate(const std::string& cert_file, const std::string& key_file);
 
 } // namespace edgeshake::handshake

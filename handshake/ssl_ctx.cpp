@@ -6,7 +6,12 @@
 #include <openssl/err.h>
 #include <openssl/tls1.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 namespace edgeshake::handshake::detail {
@@ -214,24 +219,121 @@ const CtxEntry& ContextCache::context(const ProbeSpec& spec) {
   return it->second;
 }
 
-std::shared_ptr<X509_STORE> ContextCache::store(const std::string& path, std::string& error) {
-  auto it = m_stores.find(path);
-  if (it == m_stores.end()) {
+namespace {
+
+using StoreEntry = std::pair<std::shared_ptr<X509_STORE>, std::string>;
+
+// Process-wide: one load per path, whichever run or cache asks first.
+std::map<std::string, StoreEntry>& loaded_stores() {
+  static std::map<std::string, StoreEntry> stores;
+  return stores;
+}
+
+bool looks_hashed(const std::string& name) {
+  // c_rehash names: 8 hex digits, '.', optional 'r', digits.
+  if (name.size() < 10 || name[8] != '.')
+    return false;
+  for (std::size_t i = 0; i < 8; ++i)
+    if (!std::isxdigit(static_cast<unsigned char>(name[i])))
+      return false;
+  return true;
+}
+
+StoreEntry load_store(const std::string& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st))
+    return {nullptr, "no such file or directory: " + path};
+  if (std::filesystem::is_directory(st)) {
+    bool hashed = false;
+    for (const auto& e : std::filesystem::directory_iterator(path, ec))
+      hashed = hashed || looks_hashed(e.path().filename().string());
+    if (ec)
+      return {nullptr, "cannot read directory " + path + ": " + ec.message()};
+    if (!hashed)
+      return {nullptr,
+              "directory " + path + " has no hashed certificate names (run openssl rehash on it)"};
     std::shared_ptr<X509_STORE> store(X509_STORE_new(), X509_STORE_free);
-    std::string err;
     ERR_clear_error();
-    std::error_code ec;
-    const bool is_dir = std::filesystem::is_directory(path, ec);
-    const int ok = is_dir ? X509_STORE_load_path(store.get(), path.c_str())
-                          : X509_STORE_load_file(store.get(), path.c_str());
-    if (ok != 1) {
-      err = "cannot load trust store " + path + ": " + last_openssl_error();
-      store.reset();
-    }
-    it = m_stores.emplace(path, std::make_pair(store, err)).first;
+    if (X509_STORE_load_path(store.get(), path.c_str()) != 1)
+      return {nullptr, "cannot load trust store " + path + ": " + last_openssl_error()};
+    return {store, {}};
   }
-  error = it->second.second;
-  return it->second.first;
+  if (!std::filesystem::is_regular_file(st))
+    return {nullptr, path + " is not a regular file or a directory"};
+  if (std::filesystem::file_size(path, ec) == 0 && !ec)
+    return {nullptr, path + " is empty"};
+  if (::access(path.c_str(), R_OK) != 0)
+    return {nullptr, "cannot read " + path + ": " + std::strerror(errno)};
+  std::shared_ptr<X509_STORE> store(X509_STORE_new(), X509_STORE_free);
+  ERR_clear_error();
+  if (X509_STORE_load_file(store.get(), path.c_str()) != 1)
+    return {nullptr, "cannot load trust store " + path + ": " + last_openssl_error()};
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store.get());
+  int certs = 0;
+  for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i)
+    if (X509_OBJECT_get_type(sk_X509_OBJECT_value(objects, i)) == X509_LU_X509)
+      ++certs;
+  if (certs == 0)
+    return {nullptr, path + " holds no certificate (a PEM file of CA certificates is needed)"};
+  return {store, {}};
+}
+
+const StoreEntry& store_entry(const std::string& path) {
+  auto& stores = loaded_stores();
+  auto it = stores.find(path);
+  if (it == stores.end())
+    it = stores.emplace(path, load_store(path)).first;
+  return it->second;
+}
+
+} // namespace
+
+std::shared_ptr<X509_STORE> ContextCache::store(const std::string& path, std::string& error) {
+  const auto& entry = store_entry(path);
+  error = entry.second;
+  return entry.first;
 }
 
 } // namespace edgeshake::handshake::detail
+
+namespace edgeshake::handshake {
+
+Result<void> preload_trust_store(const std::string& path) {
+  const std::string p =
+      path.empty() || path == "system" ? std::string(detail::k_system_trust_store) : path;
+  const auto& entry = detail::store_entry(p);
+  if (!entry.first)
+    return fail(ErrorCode::io, entry.second, "--trust-store");
+  return {};
+}
+
+Result<void> check_client_certificate(const std::string& cert_file, const std::string& key_file) {
+  for (const auto& [file, flag] :
+       {std::pair{cert_file, "--client-cert"}, std::pair{key_file, "--client-key"}}) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec))
+      return fail(ErrorCode::io, "not a readable regular file: " + file, flag);
+  }
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
+                                                        SSL_CTX_free);
+  ERR_clear_error();
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert_file.c_str()) != 1)
+    return fail(ErrorCode::io,
+                "cannot load client certificate " + cert_file + ": " + detail::last_openssl_error(),
+                "--client-cert");
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+      return fail(ErrorCode::io, key_file + " is not the private key of " + cert_file,
+                  "--client-key");
+    return fail(ErrorCode::io,
+                "cannot load client key " + key_file + ": " + detail::last_openssl_error(),
+                "--client-key");
+  }
+  if (SSL_CTX_check_private_key(ctx.get()) != 1)
+    return fail(ErrorCode::io, key_file + " is not the private key of " + cert_file,
+                "--client-key");
+  return {};
+}
+
+} // namespace edgeshake::handshake
