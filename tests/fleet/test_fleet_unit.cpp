@@ -247,10 +247,10 @@ TEST(ScanSummary, CountsSitesAndFindingIds) {
 TEST(ScanSites, InFlightAreEnoughToFillTheConnectionBudget) {
   // One connection: one site at a time.
   EXPECT_EQ(max_sites_in_flight(1, 16), 1);
-  // A site runs up to 13 probes at once: 16 connections take 2 sites; twice that.
-  EXPECT_EQ(max_sites_in_flight(16, 16), 4);
-  EXPECT_EQ(max_sites_in_flight(64, 64), 10);
-  EXPECT_EQ(max_sites_in_flight(256, 256), 40);
+  // A site runs up to 16 probes at once: 16 connections take 1 site; twice that.
+  EXPECT_EQ(max_sites_in_flight(16, 16), 2);
+  EXPECT_EQ(max_sites_in_flight(64, 64), 8);
+  EXPECT_EQ(max_sites_in_flight(256, 256), 32);
   // A low per-address cap means more sites to fill the budget, never more than it.
   EXPECT_EQ(max_sites_in_flight(64, 2), 64);
   EXPECT_EQ(max_sites_in_flight(64, 4), 32);
