@@ -34,15 +34,6 @@ protected:
     return run_diagnose(c.host, a);
   }
 
-  // A throwaway leaf of one key type, signed by the test intermediate.
-  static IssuedCert leaf_with(KeySpec key, const std::string& name) {
-    static TempDir dir("edgeshake-fidelity-certs");
-    static CertFactory factory(dir.path());
-    const auto& c = shared_catalogue();
-    return factory.issue(c.intermediate, name,
-                         {.common_name = c.host, .dns_names = {c.host}, .key = key});
-  }
-
   NginxConfig nginx_origin(const IssuedCert& cert, std::string extra = {}) const {
     NginxConfig cfg;
     auto server = NginxServer::tls(cert.chain, cert.key, {c.host});
@@ -115,7 +106,7 @@ TEST_F(Fidelity, CertificateKeysTheEdgeCannotVerifyFailTheHandshake) {
   for (auto [key, name] :
        {std::pair{KeySpec::ed25519(), "ed25519"}, std::pair{KeySpec::rsa_pss(2048), "rsa-pss"}}) {
     SCOPED_TRACE(name);
-    auto leaf = leaf_with(key, name);
+    auto leaf = shared_leaf_with(key, name);
     OpensslServer server({.cert = leaf.cert, .key = leaf.key, .chain = c.intermediate.cert});
     auto run = diagnose(server.port());
     expect_failure(run, "cert_signature_scheme_unsupported", "525", "525", "wire/classical");

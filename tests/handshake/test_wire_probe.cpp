@@ -35,15 +35,6 @@ handshake::ProbeResult run_one(const handshake::ProbeSpec& s) {
   return handshake::run({s}).at(0);
 }
 
-// A throwaway certificate of one key type, signed by the test CA.
-IssuedCert leaf_with(KeySpec key, const std::string& name) {
-  static TempDir dir("edgeshake-wire-certs");
-  static CertFactory factory(dir.path());
-  const auto& c = shared_catalogue();
-  return factory.issue(c.intermediate, name,
-                       {.common_name = c.host, .dns_names = {c.host}, .key = key});
-}
-
 TEST(WireProbe, HealthyTls13OriginAcceptsTheClassicalHello) {
   ES_REQUIRE_PROGRAM("openssl");
   const auto& c = shared_catalogue();
@@ -108,7 +99,7 @@ TEST(WireProbe, CertificateKeysTheEdgeCannotVerifyAreRefused) {
   for (auto [key, name] :
        {std::pair{KeySpec::ed25519(), "ed25519"}, std::pair{KeySpec::rsa_pss(2048), "rsa-pss"}}) {
     SCOPED_TRACE(name);
-    auto leaf = leaf_with(key, name);
+    auto leaf = shared_leaf_with(key, name);
     OpensslServer server(
         {.cert = leaf.cert, .key = leaf.key, .chain = shared_catalogue().intermediate.cert});
     auto r = run_one(wire_spec(server.port(), wire_profile()));

@@ -327,4 +327,14 @@ const CertCatalogue& shared_catalogue() {
   return *catalogue;
 }
 
+IssuedCert shared_leaf_with(KeySpec key, const std::string& name) {
+  static TempDir dir("edgeshake-leaf-certs");
+  static CertFactory factory(dir.path());
+  static std::mutex mutex;
+  const auto& c = shared_catalogue();
+  std::lock_guard lock(mutex);
+  return factory.issue(c.intermediate, name,
+                       {.common_name = c.host, .dns_names = {c.host}, .key = key});
+}
+
 } // namespace edgeshake::testing

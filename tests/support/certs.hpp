@@ -120,4 +120,8 @@ struct CertCatalogue {
 // (removed at exit). Thread-safe.
 const CertCatalogue& shared_catalogue();
 
+// A leaf for the catalogue's host with a key of this type (Ed25519, RSA-PSS ...),
+// signed by its intermediate; `name` names the files (one per name and process).
+IssuedCert shared_leaf_with(KeySpec key, const std::string& name);
+
 } // namespace edgeshake::testing
